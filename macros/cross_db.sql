@@ -1,0 +1,39 @@
+{#- Cross-database helpers not covered by dbt's built-in macros. -#}
+
+{#- A one-column table `n` with the integers 1..upper_bound (upper_bound: a SQL scalar). -#}
+{% macro integers_from_one(upper_bound) -%}
+    {{ return(adapter.dispatch('integers_from_one', 'early_warning')(upper_bound)) }}
+{%- endmacro %}
+
+{% macro default__integers_from_one(upper_bound) -%}
+    select cast(n as {{ dbt.type_bigint() }}) as n
+    from generate_series(1, cast({{ upper_bound }} as {{ dbt.type_bigint() }})) as series (n)
+{%- endmacro %}
+
+{% macro spark__integers_from_one(upper_bound) -%}
+    select cast(n as bigint) as n
+    from (select explode(sequence(1, cast({{ upper_bound }} as int))) as n)
+{%- endmacro %}
+
+{#- Continuous percentile of an expression, as an aggregate. -#}
+{% macro percentile_cont(expr, fraction) -%}
+    {{ return(adapter.dispatch('percentile_cont', 'early_warning')(expr, fraction)) }}
+{%- endmacro %}
+
+{% macro default__percentile_cont(expr, fraction) -%}
+    percentile_cont({{ fraction }}) within group (order by {{ expr }})
+{%- endmacro %}
+
+{% macro spark__percentile_cont(expr, fraction) -%}
+    percentile({{ expr }}, {{ fraction }})
+{%- endmacro %}
+
+{#- (numerator + 1) / (denominator + 1): a ratio that stays defined at zero activity. -#}
+{% macro smoothed_ratio(numerator, denominator) -%}
+    (cast({{ numerator }} as {{ dbt.type_float() }}) + 1.0) / (cast({{ denominator }} as {{ dbt.type_float() }}) + 1.0)
+{%- endmacro %}
+
+{#- The enrolment key: '<courseid>-<userid>'. -#}
+{% macro enrolment_key(courseid, userid) -%}
+    {{ dbt.concat(["cast(" ~ courseid ~ " as " ~ dbt.type_string() ~ ")", "'-'", "cast(" ~ userid ~ " as " ~ dbt.type_string() ~ ")"]) }}
+{%- endmacro %}

@@ -1,0 +1,150 @@
+{#-
+    Every row of the standard log, each with the reason it is NOT student
+    learning activity (rejection_reason), or NULL when it is. Nothing is dropped
+    silently: mart_data_quality counts the rows per reason.
+
+    Reasons, first match wins:
+      null_log_id, duplicate_log_id (the same id seen again: the first copy by
+      time is kept), null_timecreated, after_as_of (later than the run's as_of,
+      which includes timestamps in the future), anonymous, not_in_a_course (site
+      level, or a course the project does not know), not_learning_activity (not
+      participating and not a read of course content, e.g. teacher actions),
+      deleted_user, not_a_student (no student enrolment in that course),
+      outside_enrolment (before the enrolment began or after it ended).
+
+    Events before the course start are kept (course_day < 0) and belong to
+    course week 1 in the weekly features.
+-#}
+
+with
+
+log_events as (
+
+    select * from {{ ref('stg_moodle__log_events') }}
+
+),
+
+as_of as (
+
+    select as_of from {{ ref('int_as_of_resolved') }}
+
+),
+
+courses as (
+
+    select
+        courseid,
+        startdate
+    from {{ ref('int_courses_classified') }}
+
+),
+
+users as (
+
+    select
+        userid,
+        is_deleted
+    from {{ ref('stg_moodle__users') }}
+
+),
+
+enrolments as (
+
+    select
+        enrolment_id,
+        courseid,
+        userid,
+        enrol_start,
+        enrol_end
+    from {{ ref('int_enrolments_resolved') }}
+
+),
+
+ranked as (
+
+    select
+        log_events.*,
+        row_number() over (
+            partition by log_events.log_id
+            order by log_events.timecreated, log_events.eventname, log_events.userid
+        ) as log_row_number
+    from log_events
+
+),
+
+joined as (
+
+    select
+        ranked.log_id,
+        ranked.log_row_number,
+        ranked.courseid,
+        ranked.userid,
+        ranked.timecreated,
+        ranked.eventname,
+        ranked.component,
+        ranked.crud,
+        ranked.edulevel,
+        ranked.contextlevel,
+        ranked.contextinstanceid,
+        ranked.relateduserid,
+        courses.startdate,
+        enrolments.enrolment_id,
+        case
+            when ranked.log_id is null then 'null_log_id'
+            when ranked.log_row_number > 1 then 'duplicate_log_id'
+            when ranked.timecreated is null then 'null_timecreated'
+            when ranked.timecreated > as_of.as_of then 'after_as_of'
+            when ranked.is_anonymous then 'anonymous'
+            when courses.courseid is null then 'not_in_a_course'
+            when not {{ is_learning_event('ranked.edulevel', 'ranked.crud', 'ranked.contextlevel') }}
+                then 'not_learning_activity'
+            when coalesce(users.is_deleted, false) then 'deleted_user'
+            when enrolments.enrolment_id is null then 'not_a_student'
+            when ranked.timecreated < enrolments.enrol_start
+                or ranked.timecreated >= enrolments.enrol_end then 'outside_enrolment'
+        end as rejection_reason
+    from ranked
+    cross join as_of
+    left join courses
+        on ranked.courseid = courses.courseid
+    left join users
+        on ranked.userid = users.userid
+    left join enrolments
+        on ranked.courseid = enrolments.courseid
+            and ranked.userid = enrolments.userid
+
+),
+
+final as (
+
+    select
+        log_id,
+        log_row_number,
+        rejection_reason,
+        courseid,
+        userid,
+        timecreated,
+        eventname,
+        component,
+        crud,
+        edulevel,
+        case when rejection_reason is null then enrolment_id end as enrolment_id,
+        case when contextlevel = 70 then contextinstanceid end as course_module_id,
+        case
+            when rejection_reason is null then {{ course_day_of('timecreated', 'startdate') }}
+        end as course_day,
+        case
+            when rejection_reason is null then {{ activity_kind('component', 'eventname', 'crud') }}
+        end as activity_kind,
+        case
+            when rejection_reason is null then {{ cognitive_depth('component', 'eventname', 'crud') }}
+        end as cognitive_depth,
+        case
+            when rejection_reason is null
+                then {{ social_breadth('component', 'crud', 'userid', 'relateduserid') }}
+        end as social_breadth
+    from joined
+
+)
+
+select * from final

@@ -1,0 +1,25 @@
+with
+
+source as (
+
+    select * from {{ source('moodle', 'course') }}
+
+),
+
+renamed as (
+
+    select
+        cast(id as {{ dbt.type_bigint() }}) as courseid,
+        cast(category as {{ dbt.type_bigint() }}) as category_id,
+        cast(fullname as {{ dbt.type_string() }}) as course_fullname,
+        cast(shortname as {{ dbt.type_string() }}) as course_shortname,
+        cast(startdate as {{ dbt.type_bigint() }}) as startdate,
+        nullif(cast(enddate as {{ dbt.type_bigint() }}), 0) as enddate,
+        coalesce(cast(visible as {{ dbt.type_bigint() }}) = 1, false) as is_visible,
+        coalesce(cast(enablecompletion as {{ dbt.type_bigint() }}) = 1, false) as is_completion_enabled,
+        coalesce(cast(category as {{ dbt.type_bigint() }}) = 0, false) as is_site_course
+    from source
+
+)
+
+select * from renamed

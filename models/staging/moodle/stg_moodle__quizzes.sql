@@ -1,0 +1,22 @@
+with
+
+source as (
+
+    select * from {{ source('moodle', 'quiz') }}
+
+),
+
+renamed as (
+
+    select
+        cast(id as {{ dbt.type_bigint() }}) as quiz_id,
+        cast(course as {{ dbt.type_bigint() }}) as courseid,
+        cast(name as {{ dbt.type_string() }}) as quiz_name,
+        nullif(cast(timeclose as {{ dbt.type_bigint() }}), 0) as timeclose,
+        cast(sumgrades as {{ dbt.type_float() }}) as sumgrades,
+        cast(grade as {{ dbt.type_float() }}) as grade
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,20 @@
+with
+
+source as (
+
+    select * from {{ source('moodle', 'role_assignments') }}
+
+),
+
+renamed as (
+
+    select
+        cast(id as {{ dbt.type_bigint() }}) as role_assignment_id,
+        cast(roleid as {{ dbt.type_bigint() }}) as role_id,
+        cast(contextid as {{ dbt.type_bigint() }}) as context_id,
+        cast(userid as {{ dbt.type_bigint() }}) as userid
+    from source
+
+)
+
+select * from renamed

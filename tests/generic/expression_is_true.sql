@@ -1,0 +1,7 @@
+{#- Fails with the rows for which the SQL boolean expression is false or NULL. -#}
+{% test expression_is_true(model, expression, column_name=none) %}
+
+select * from {{ model }}
+where not coalesce(({{ expression }}), false)
+
+{% endtest %}
