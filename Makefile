@@ -1,0 +1,40 @@
+# The two quick-start commands:
+#   make demo   set up, generate the demo Moodle site, `dbt build` it on DuckDB
+#   make test   set up, lint (ruff, sqlfluff) and run the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_SIZE ?= small
+DEMO_DIR ?= data/demo
+
+.PHONY: setup demo demo-data build docs lint test pytest clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c requirements.lock -e ".[dev]"
+	touch $@
+
+demo-data: setup
+	$(BIN)/python -m early_warning.demo --out $(DEMO_DIR) --size $(DEMO_SIZE)
+
+demo: demo-data
+	$(BIN)/dbt build --vars '{moodle_files_path: $(DEMO_DIR)}'
+
+docs: setup
+	$(BIN)/dbt docs generate --vars '{moodle_files_path: $(DEMO_DIR)}'
+
+lint: setup
+	$(BIN)/ruff check early_warning tests python_models
+	$(BIN)/ruff format --check early_warning tests python_models
+	$(BIN)/sqlfluff lint models analyses
+
+pytest: setup
+	$(BIN)/pytest
+
+test: lint pytest
+
+clean:
+	rm -rf target logs data

@@ -1,0 +1,87 @@
+"""Run dbt from Python with an isolated warehouse and target directory.
+
+Used by the tests and the benchmark so that several builds (different data,
+different `as_of`) never share a DuckDB file or compiled artefacts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+class DbtError(RuntimeError):
+    """dbt exited non-zero; the message holds the end of its output."""
+
+
+@dataclass
+class DbtProject:
+    """One isolated dbt environment: its own DuckDB file and target directory."""
+
+    workdir: Path
+    vars: dict = field(default_factory=dict)
+    target: str = "duckdb"
+    extra_env: dict = field(default_factory=dict)
+
+    @property
+    def duckdb_path(self) -> Path:
+        return self.workdir / "warehouse.duckdb"
+
+    @property
+    def target_path(self) -> Path:
+        return self.workdir / "target"
+
+    def env(self) -> dict:
+        env = dict(os.environ)
+        env.update(
+            EW_TARGET=self.target,
+            EW_DUCKDB_PATH=str(self.duckdb_path),
+            DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+            DBT_LOG_PATH=str(self.workdir / "logs"),
+        )
+        env.update(self.extra_env)
+        return env
+
+    def run(
+        self, *args: str, vars: dict | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess:
+        """Run `dbt <args>` in the project directory; raise DbtError on failure when check."""
+        merged = {**self.vars, **(vars or {})}
+        dbt = Path(sys.executable).with_name("dbt")
+        cmd = [str(dbt), *args, "--target-path", str(self.target_path)]
+        if merged:
+            cmd += ["--vars", json.dumps(merged)]
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        proc = subprocess.run(
+            cmd, cwd=PROJECT_DIR, env=self.env(), capture_output=True, text=True, check=False
+        )
+        if check and proc.returncode != 0:
+            tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-60:])
+            raise DbtError(f"dbt {' '.join(args)} failed (exit {proc.returncode}):\n{tail}")
+        return proc
+
+    def query(self, sql: str) -> list[tuple]:
+        """Run a read-only query against this project's DuckDB warehouse."""
+        import duckdb
+
+        con = duckdb.connect(str(self.duckdb_path), read_only=True)
+        try:
+            return con.sql(sql).fetchall()
+        finally:
+            con.close()
+
+    def query_df(self, sql: str):
+        """Like query, as a pandas DataFrame."""
+        import duckdb
+
+        con = duckdb.connect(str(self.duckdb_path), read_only=True)
+        try:
+            return con.sql(sql).df()
+        finally:
+            con.close()

@@ -1,0 +1,46 @@
+"""Shared fixtures: generated demo sites and dbt builds on them (built once per session)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from early_warning.dbt_runner import DbtProject
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def tiny_site(tmp_path_factory) -> dict:
+    """A tiny generated Moodle site in Parquet: {'path': Path, 'manifest': dict}."""
+    from early_warning.demo import generate_site
+
+    path = tmp_path_factory.mktemp("tiny_site")
+    manifest = generate_site(path, size="tiny", seed=7, fmt="parquet", progress=False)
+    return {"path": path, "manifest": manifest}
+
+
+@pytest.fixture(scope="session")
+def tiny_build(tiny_site, tmp_path_factory) -> DbtProject:
+    """`dbt build` (all models and tests) on the tiny site, as_of = the site's now."""
+    project = DbtProject(
+        workdir=tmp_path_factory.mktemp("tiny_build"),
+        vars={
+            "moodle_files_path": str(tiny_site["path"]),
+            "as_of": int(tiny_site["manifest"]["now"]),
+        },
+    )
+    project.run("build")
+    return project
+
+
+@pytest.fixture(scope="session")
+def dirty_build(tmp_path_factory) -> DbtProject:
+    """`dbt build` on the hand-made dirty fixture (CSV exports with bad rows)."""
+    project = DbtProject(
+        workdir=tmp_path_factory.mktemp("dirty_build"),
+        vars={"moodle_files_path": str(FIXTURES / "moodle_dirty"), "moodle_files_format": "csv"},
+    )
+    project.run("build")
+    return project
