@@ -46,12 +46,12 @@
 {%- endmacro %}
 
 {#-
-    The `as_of` var as a Unix-seconds literal, or none when it is empty (then
-    int_as_of_resolved falls back to the newest valid log event).
-    Accepts Unix seconds or 'YYYY-MM-DD' / 'YYYY-MM-DD HH:MM:SS' (UTC).
+    A dbt var holding a point in time, as a Unix-seconds literal, or none when the
+    var is empty (callers then apply their default). Accepts Unix seconds or
+    'YYYY-MM-DD' / 'YYYY-MM-DD HH:MM:SS' (UTC). Used for as_of and report ranges.
 -#}
-{% macro as_of_var_epoch() -%}
-    {%- set raw = var('as_of', '') -%}
+{% macro var_as_epoch(var_name) -%}
+    {%- set raw = var(var_name, '') -%}
     {%- if raw is none or (raw | string | trim) == '' -%}
         {{ return(none) }}
     {%- endif -%}
@@ -68,8 +68,8 @@
         {{ return(((parsed - modules.datetime.datetime(1970, 1, 1)).total_seconds()) | int) }}
     {%- endif -%}
     {{ exceptions.raise_compiler_error(
-        "var as_of = '" ~ text ~ "' is not understood: give Unix seconds or a UTC date "
-        ~ "'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS', or leave it empty to use the newest log event."
+        "var " ~ var_name ~ " = '" ~ text ~ "' is not understood: give Unix seconds or a UTC date "
+        ~ "'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS', or leave it empty for the default."
     ) }}
 {%- endmacro %}
 

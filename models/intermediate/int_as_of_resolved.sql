@@ -3,7 +3,7 @@
     wins; otherwise the newest log event that is not in the future relative to
     the run's wall clock (rows stamped later than that are bad data).
 -#}
-{%- set as_of_literal = as_of_var_epoch() -%}
+{%- set as_of_literal = var_as_epoch('as_of') -%}
 
 with
 
