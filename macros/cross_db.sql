@@ -30,10 +30,26 @@
 
 {#- (numerator + 1) / (denominator + 1): a ratio that stays defined at zero activity. -#}
 {% macro smoothed_ratio(numerator, denominator) -%}
-    (cast({{ numerator }} as {{ dbt.type_float() }}) + 1.0) / (cast({{ denominator }} as {{ dbt.type_float() }}) + 1.0)
+    (cast({{ numerator }} as {{ type_double() }}) + 1.0) / (cast({{ denominator }} as {{ type_double() }}) + 1.0)
 {%- endmacro %}
 
 {#- The enrolment key: '<courseid>-<userid>'. -#}
 {% macro enrolment_key(courseid, userid) -%}
     {{ dbt.concat(["cast(" ~ courseid ~ " as " ~ dbt.type_string() ~ ")", "'-'", "cast(" ~ userid ~ " as " ~ dbt.type_string() ~ ")"]) }}
+{%- endmacro %}
+
+{#-
+    A 64-bit float type. type_double() is a 4-byte FLOAT on DuckDB, too coarse
+    for features and probabilities that must agree across engines to 1e-6.
+-#}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double', 'early_warning')()) }}
+{%- endmacro %}
+
+{% macro default__type_double() -%}
+    double precision
+{%- endmacro %}
+
+{% macro duckdb__type_double() -%}
+    double
 {%- endmacro %}

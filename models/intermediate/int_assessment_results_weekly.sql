@@ -78,7 +78,7 @@ quiz_results as (
             when quizzes.sumgrades > 0 and quiz_attempts.attempt_sumgrades is not null
                 then quiz_attempts.attempt_sumgrades / quizzes.sumgrades
         end as quiz_score,
-        cast(null as {{ dbt.type_float() }}) as grade_fraction
+        cast(null as {{ type_double() }}) as grade_fraction
     from quiz_attempts
     inner join quizzes
         on quiz_attempts.quiz_id = quizzes.quiz_id
@@ -99,7 +99,7 @@ activity_grades as (
         greatest({{ course_week_of('grade_grades.timemodified', 'courses.startdate') }}, enrolments.first_week)
             as course_week,
         0 as n_quiz_attempts,
-        cast(null as {{ dbt.type_float() }}) as quiz_score,
+        cast(null as {{ type_double() }}) as quiz_score,
         least(greatest(grade_grades.finalgrade / grade_items.grademax, 0.0), 1.0) as grade_fraction
     from grade_grades
     inner join grade_items

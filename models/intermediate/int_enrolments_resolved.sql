@@ -148,7 +148,7 @@ final as (
                     0.0,
                     cast(
                         least(coalesce(enrol_end, enddate), enddate) - greatest(enrol_start, startdate)
-                        as {{ dbt.type_float() }}
+                        as {{ type_double() }}
                     ) / (enddate - startdate)
                 )
         end as enrolled_share_of_course

@@ -143,7 +143,7 @@ derived as (
         cumulative.n_events + coalesce(cumulative.n_events_previous_week, 0) as n_events_last_2_weeks,
         case
             when cumulative.weeks_enrolled > 1
-                then cast(cumulative.n_events_so_far - cumulative.n_events as {{ dbt.type_float() }})
+                then cast(cumulative.n_events_so_far - cumulative.n_events as {{ type_double() }})
                     / (cumulative.weeks_enrolled - 1)
         end as events_prior_weekly_avg,
         case
@@ -151,7 +151,7 @@ derived as (
                 then cast(
                         cumulative.n_events_so_far
                         - cumulative.n_events
-                        - coalesce(cumulative.n_events_previous_week, 0) as {{ dbt.type_float() }}
+                        - coalesce(cumulative.n_events_previous_week, 0) as {{ type_double() }}
                     )
                     / (cumulative.weeks_enrolled - 2)
         end as events_before_last_2_weeks_weekly_avg,

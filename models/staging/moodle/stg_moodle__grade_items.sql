@@ -14,8 +14,8 @@ renamed as (
         cast(itemtype as {{ dbt.type_string() }}) as itemtype,
         cast(itemmodule as {{ dbt.type_string() }}) as itemmodule,
         cast(iteminstance as {{ dbt.type_bigint() }}) as iteminstance,
-        cast(grademax as {{ dbt.type_float() }}) as grademax,
-        cast(gradepass as {{ dbt.type_float() }}) as gradepass
+        cast(grademax as {{ type_double() }}) as grademax,
+        cast(gradepass as {{ type_double() }}) as gradepass
     from source
 
 )

@@ -16,7 +16,7 @@ renamed as (
         cast(state as {{ dbt.type_string() }}) as attempt_state,
         cast(timestart as {{ dbt.type_bigint() }}) as timestart,
         nullif(cast(timefinish as {{ dbt.type_bigint() }}), 0) as timefinish,
-        cast(sumgrades as {{ dbt.type_float() }}) as attempt_sumgrades
+        cast(sumgrades as {{ type_double() }}) as attempt_sumgrades
     from source
 
 )

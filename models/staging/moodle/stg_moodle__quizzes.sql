@@ -13,8 +13,8 @@ renamed as (
         cast(course as {{ dbt.type_bigint() }}) as courseid,
         cast(name as {{ dbt.type_string() }}) as quiz_name,
         nullif(cast(timeclose as {{ dbt.type_bigint() }}), 0) as timeclose,
-        cast(sumgrades as {{ dbt.type_float() }}) as sumgrades,
-        cast(grade as {{ dbt.type_float() }}) as grade
+        cast(sumgrades as {{ type_double() }}) as sumgrades,
+        cast(grade as {{ type_double() }}) as grade
     from source
 
 )

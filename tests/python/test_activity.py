@@ -1,0 +1,81 @@
+"""Activity categories on real builds: history across runs, current rows, fading students."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from early_warning.dbt_runner import PROJECT_DIR, DbtProject
+
+pytestmark = pytest.mark.dbt
+
+S, W, D = 1704067200, 604800, 86400
+
+
+def test_history_keeps_each_run_and_survives_full_refresh(tmp_path):
+    dirty_build = DbtProject(
+        workdir=tmp_path,
+        vars={
+            "moodle_files_path": str(PROJECT_DIR / "tests" / "fixtures" / "moodle_dirty"),
+            "moodle_files_format": "csv",
+        },
+    )
+    dirty_build.run("run", "--select", "+mart_student_category_history")
+    history = (
+        "select run_as_of, count(*) from marts.mart_student_category_history group by 1 order by 1"
+    )
+    first = dirty_build.query(history)
+    assert first == [(S + 5 * W, 3)]  # the three enrolments, at the default as_of
+    later = S + 5 * W + 3 * D
+    dirty_build.run("run", "--select", "+mart_student_category_history", vars={"as_of": later})
+    dirty_build.run("run", "--select", "+mart_student_category_history", vars={"as_of": later})
+    assert dirty_build.query(history) == [(S + 5 * W, 3), (later, 3)]  # the rerun replaced its rows
+    dirty_build.run(
+        "run",
+        "--select",
+        "+mart_student_category_history",
+        "--full-refresh",
+        vars={"as_of": later},
+    )
+    assert dirty_build.query(history) == [(S + 5 * W, 3), (later, 3)]  # history is not rebuilt
+
+
+def test_one_current_row_per_enrolment(tiny_build):
+    [(n_enrolments, n_current, n_distinct)] = tiny_build.query(
+        "select count(distinct enrolment_id), count(*), count(distinct enrolment_id) "
+        "from marts.mart_student_activity where is_current"
+    )
+    [(n_in_grid,)] = tiny_build.query(
+        "select count(distinct enrolment_id) from marts.fct_enrolment_week_features"
+    )
+    assert n_current == n_distinct == n_enrolments == n_in_grid
+
+
+def test_asleep_always_comes_after_falling_asleep(tiny_build):
+    rows = tiny_build.query(
+        "select enrolment_id from marts.mart_student_activity "
+        "where first_asleep_week is not null "
+        "and (first_falling_asleep_week is null or first_falling_asleep_week >= first_asleep_week)"
+    )
+    assert rows == []
+
+
+def test_fading_students_are_flagged_before_they_stop(tiny_site, tiny_build):
+    """The generator's fading students fall asleep (warning) no later than the week they stop."""
+    truth = tiny_site["path"] / "_truth" / "student_archetypes.csv"
+    with truth.open() as handle:
+        fading = {
+            f"{row['courseid']}-{row['userid']}": int(float(row["dropout_week"]))
+            for row in csv.DictReader(handle)
+            if row["archetype"] == "fading" and row["dropout_week"]
+        }
+    flagged = dict(
+        tiny_build.query(
+            "select enrolment_id, min(first_falling_asleep_week) from marts.mart_student_activity group by 1"
+        )
+    )
+    observed = {e: w for e, w in fading.items() if e in flagged}
+    assert observed, "the tiny site should have fading students in courses with weeks"
+    early = [e for e, stop in observed.items() if flagged[e] is not None and flagged[e] <= stop]
+    assert len(early) >= 0.7 * len(observed), (early, observed, flagged)
