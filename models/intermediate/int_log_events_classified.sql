@@ -12,6 +12,10 @@
       deleted_user, not_a_student (no student enrolment in that course),
       outside_enrolment (before the enrolment began or after it ended).
 
+    Only the columns the pipeline needs are stored (event names and the like stay
+    in stg_moodle__log_events, joined by log_id): on a large log this table is
+    the widest write of the build.
+
     Events before the course start are kept (course_day < 0) and belong to
     course week 1 in the weekly features.
 -#}
@@ -60,7 +64,28 @@ enrolments as (
 
 ),
 
+duplicate_ids as (
+
+    select log_id
+    from log_events
+    group by log_id
+    having count(*) > 1
+
+),
+
 ranked as (
+
+    -- ranking every row by id is the costliest step on a large log; duplicates are
+    -- rare, so only the duplicated ids are ranked
+    select
+        log_events.*,
+        1 as log_row_number
+    from log_events
+    left join duplicate_ids
+        on log_events.log_id = duplicate_ids.log_id
+    where duplicate_ids.log_id is null
+
+    union all
 
     select
         log_events.*,
@@ -69,6 +94,8 @@ ranked as (
             order by log_events.timecreated, log_events.eventname, log_events.userid
         ) as log_row_number
     from log_events
+    inner join duplicate_ids
+        on log_events.log_id = duplicate_ids.log_id
 
 ),
 
