@@ -44,6 +44,8 @@ class DbtProject:
             EW_DUCKDB_PATH=str(self.duckdb_path),
             DBT_SEND_ANONYMOUS_USAGE_STATS="false",
             DBT_LOG_PATH=str(self.workdir / "logs"),
+            # model-quality plots of a test or benchmark build stay in its workdir
+            EW_ML_PLOTS_PATH=str(self.workdir / "plots"),
         )
         env.update(self.extra_env)
         return env

@@ -151,10 +151,6 @@ final as (
         courseid,
         userid,
         timecreated,
-        eventname,
-        component,
-        crud,
-        edulevel,
         case when rejection_reason is null then enrolment_id end as enrolment_id,
         case when contextlevel = 70 then contextinstanceid end as course_module_id,
         case

@@ -33,6 +33,15 @@ assessment_results as (
 
 ),
 
+courses as (
+
+    select
+        courseid,
+        is_completion_enabled and has_completion_criteria as tracks_completion
+    from {{ ref('int_courses_classified') }}
+
+),
+
 weekly_activity as (
 
     select
@@ -47,7 +56,9 @@ weekly_activity as (
         sum(daily.n_quiz_events) as n_quiz_events,
         sum(daily.n_grade_views) as n_grade_views,
         sum(daily.n_other_events) as n_other_events,
-        count(*) as n_active_days,
+        -- activity before the course start counts in week 1, but not as days of week 1
+        sum(case when daily.course_day >= 0 then 1 else 0 end) as n_active_days,
+        count(*) as n_active_days_incl_pre_start,
         max(daily.cognitive_depth_max) as cognitive_depth_max,
         max(daily.social_breadth_max) as social_breadth_max,
         max(daily.last_event_at) as last_event_at
@@ -80,6 +91,7 @@ joined as (
         coalesce(weekly_activity.n_grade_views, 0) as n_grade_views,
         coalesce(weekly_activity.n_other_events, 0) as n_other_events,
         coalesce(weekly_activity.n_active_days, 0) as n_active_days,
+        coalesce(weekly_activity.n_active_days_incl_pre_start, 0) as n_active_days_incl_pre_start,
         coalesce(weekly_activity.cognitive_depth_max, 0) as cognitive_depth_week,
         coalesce(weekly_activity.social_breadth_max, 0) as social_breadth_week,
         coalesce(assignment_milestones.n_due, 0) as assignments_due_week,
@@ -111,7 +123,7 @@ cumulative as (
         joined.*,
         count(*) over w_so_far as weeks_enrolled,
         sum(joined.n_events) over w_so_far as n_events_so_far,
-        sum(joined.n_active_days) over w_so_far as n_active_days_so_far,
+        sum(joined.n_active_days_incl_pre_start) over w_so_far as n_active_days_so_far,
         sum(joined.n_forum_posts) over w_so_far as n_forum_posts_so_far,
         max(joined.last_event_at_week) over w_so_far as last_event_at,
         max(joined.cognitive_depth_week) over w_so_far as cognitive_depth_so_far,
@@ -196,6 +208,7 @@ with_cohort as (
     select
         derived.*,
         cohort_stats.cohort_size,
+        case when courses.tracks_completion then 1 else 0 end as course_tracks_completion,
         cohort_stats.cohort_events_p25,
         cohort_stats.cohort_events_median,
         {{ smoothed_ratio('derived.n_events', 'cohort_stats.cohort_events_median') }} as events_vs_cohort_median,
@@ -218,6 +231,8 @@ with_cohort as (
     inner join cohort_stats
         on derived.courseid = cohort_stats.courseid
             and derived.course_week = cohort_stats.course_week
+    inner join courses
+        on derived.courseid = courses.courseid
 
 ),
 
@@ -279,7 +294,8 @@ final as (
         events_so_far_vs_cohort_median,
         events_cohort_percentile,
         events_so_far_cohort_percentile,
-        grade_avg_cohort_percentile
+        grade_avg_cohort_percentile,
+        course_tracks_completion
     from with_cohort
 
 )

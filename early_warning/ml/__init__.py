@@ -1,0 +1,15 @@
+"""Dropout and completion classifiers: training, honest validation, registry, scoring, reasons.
+
+The dbt Python models in ``python_models/`` only read their refs and call
+:mod:`early_warning.ml.jobs`; everything else lives here and is unit-tested:
+
+* :mod:`~early_warning.ml.features` — which feature-mart columns the models use, and why;
+* :mod:`~early_warning.ml.candidates` — logistic regression and gradient boosting pipelines;
+* :mod:`~early_warning.ml.train` — course-grouped cross-validation, selection, final fit;
+* :mod:`~early_warning.ml.calibration` — Platt scaling of the log-odds (two numbers);
+* :mod:`~early_warning.ml.metrics` — metrics per course week and Moodle interval, the gate;
+* :mod:`~early_warning.ml.explain` — per-feature contributions and reasons in words;
+* :mod:`~early_warning.ml.registry` — skops serialisation, versions, "retrain due?";
+* :mod:`~early_warning.ml.scoring` — applying a stored model;
+* :mod:`~early_warning.ml.plots` — ROC, calibration, AUC-by-week, feature-importance PNGs.
+"""

@@ -1,0 +1,62 @@
+"""The candidate classifiers: plain scikit-learn Pipelines that convert to SQL.
+
+Only steps that the ``orbital`` library turns into exact SQL are used
+(SimpleImputer, StandardScaler, LogisticRegression, GradientBoostingClassifier),
+so that a later PostgreSQL job can apply the very pipeline stored in the
+registry. Hyper-parameters are fixed, small and documented, not searched: with
+a handful of training courses a grid search would mostly fit noise (and cost
+minutes).
+"""
+
+from __future__ import annotations
+
+from sklearn.ensemble import GradientBoostingClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+RANDOM_STATE = 20250512
+
+LOGISTIC_REGRESSION = "logistic_regression"
+GRADIENT_BOOSTING = "gradient_boosting"
+
+#: Candidate name -> hyper-parameters of its final step (documented in the registry).
+HYPER_PARAMETERS: dict[str, dict] = {
+    # L2-regularised (C = 1 / strength); strong shrinkage because many features are correlated.
+    LOGISTIC_REGRESSION: {"C": 0.1, "l1_ratio": 0.0, "solver": "lbfgs", "max_iter": 2000},
+    # Shallow trees, 50 of them: converts to SQL in about a second per 20k rows (DESIGN.md "ML").
+    GRADIENT_BOOSTING: {
+        "n_estimators": 50,
+        "learning_rate": 0.1,
+        "max_depth": 3,
+        "min_samples_leaf": 20,
+        "subsample": 0.8,
+        "random_state": RANDOM_STATE,
+    },
+}
+
+CANDIDATES: tuple[str, ...] = (LOGISTIC_REGRESSION, GRADIENT_BOOSTING)
+
+
+def make_pipeline(algorithm: str) -> Pipeline:
+    """A fresh, unfitted pipeline for one candidate.
+
+    Missing values (no quiz yet, never active, first week) are imputed with the
+    training median; ``keep_empty_features`` keeps a column that is entirely
+    missing in training (a site without quizzes) so that features and
+    contributions stay aligned with the feature list.
+    """
+    imputer = SimpleImputer(strategy="median", keep_empty_features=True)
+    params = HYPER_PARAMETERS[algorithm]
+    if algorithm == LOGISTIC_REGRESSION:
+        return Pipeline(
+            [
+                ("impute", imputer),
+                ("scale", StandardScaler()),
+                ("model", LogisticRegression(**params)),
+            ]
+        )
+    if algorithm == GRADIENT_BOOSTING:
+        return Pipeline([("impute", imputer), ("model", GradientBoostingClassifier(**params))])
+    raise ValueError(f"unknown algorithm {algorithm!r}; choose one of {', '.join(CANDIDATES)}")

@@ -1,0 +1,127 @@
+"""Which columns of the feature mart the classifiers use, and how to read them.
+
+The classifiers see only behaviour columns of ``fct_enrolment_week_features``:
+no ids, no absolute times (week_start/week_end/feature_cutoff/last_event_at
+would let a model learn the calendar rather than the student), no
+``is_complete_week`` (always true on finished courses, false for the current
+week of a running course: a pure train/serve skew) and no course-level context
+(``cohort_size``, ``cohort_events_p25``, ``cohort_events_median``: with a handful
+of training courses they only let a model memorise which course a row comes
+from; the student-vs-cohort ratios and percentiles carry the comparison).
+
+``course_week`` *is* a feature: the "so far" counts mean different things in
+week 2 and week 12 (ten actions so far is fine in week 1 and alarming in week
+10), and the week number is known for running courses exactly as for finished
+ones. It is relative to the course start, never a calendar date.
+
+One feature is course-level: ``course_tracks_completion`` (completion enabled
+with criteria; a column of the feature mart). It decides
+which dropout rule labels the course (DESIGN.md "Targets": "not completed" vs
+"no activity in the last quarter"), so base rates differ two- to three-fold
+between the two kinds of course; without it, a model validated on unseen
+courses cannot tell them apart (on the small demo the course-grouped dropout
+ROC AUC drops from about 0.9 to below 0.6). It is known for running courses
+exactly as for finished ones.
+
+Context features (``course_week``, ``course_tracks_completion``) are the same
+for every student of a course week: they shape the score but are not offered
+as reasons (their contribution is part of the baseline).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+#: Columns of the feature mart used as model inputs, in this order.
+FEATURES: tuple[str, ...] = (
+    "course_week",
+    "weeks_enrolled",
+    "n_events",
+    "n_course_views",
+    "n_content_views",
+    "n_forum_reads",
+    "n_forum_posts",
+    "n_assignment_events",
+    "n_quiz_events",
+    "n_grade_views",
+    "n_other_events",
+    "n_active_days",
+    "n_events_so_far",
+    "n_active_days_so_far",
+    "n_forum_posts_so_far",
+    "n_events_last_2_weeks",
+    "events_prior_weekly_avg",
+    "events_before_last_2_weeks_weekly_avg",
+    "events_trend_ratio",
+    "days_since_last_activity",
+    "days_since_enrolment_start",
+    "has_started",
+    "active_week_streak",
+    "inactive_week_streak",
+    "assignments_due_so_far",
+    "assignments_submitted_so_far",
+    "assignments_on_time_so_far",
+    "assignments_late_so_far",
+    "assignments_missing_so_far",
+    "quiz_attempts_so_far",
+    "quiz_avg_score_so_far",
+    "grades_so_far",
+    "grade_avg_so_far",
+    "cognitive_depth_week",
+    "cognitive_depth_so_far",
+    "social_breadth_week",
+    "social_breadth_so_far",
+    "events_vs_cohort_median",
+    "active_days_vs_cohort_median",
+    "events_so_far_vs_cohort_median",
+    "events_cohort_percentile",
+    "events_so_far_cohort_percentile",
+    "grade_avg_cohort_percentile",
+    "course_tracks_completion",
+)
+
+#: Features never offered as reasons: the same for every student of a course week.
+CONTEXT_FEATURES: tuple[str, ...] = ("course_week", "course_tracks_completion")
+
+#: Columns of the feature mart deliberately left out, with the reason (documentation and tests).
+EXCLUDED: dict[str, str] = {
+    "enrolment_id": "identifier",
+    "courseid": "identifier",
+    "userid": "identifier",
+    "week_start": "absolute time",
+    "week_end": "absolute time",
+    "week_start_at": "absolute time",
+    "week_end_at": "absolute time",
+    "feature_cutoff": "absolute time",
+    "last_event_at": "absolute time (days_since_last_activity is its relative form)",
+    "is_complete_week": "train/serve skew: always true on finished courses",
+    "cohort_size": "course-level context: identifies the course",
+    "cohort_events_p25": "course-level context: identifies the course",
+    "cohort_events_median": "course-level context: identifies the course",
+}
+
+#: Key columns every sample frame carries besides the features.
+KEYS: tuple[str, ...] = ("enrolment_id", "courseid", "userid", "course_week")
+
+
+def feature_matrix(frame: pd.DataFrame, features: tuple[str, ...] | list[str] = FEATURES):
+    """The model input: the feature columns as a float64 array (NULL -> NaN).
+
+    Booleans become 0/1. Raises a clear error when a column is missing (a
+    stored model asks for a feature the mart no longer has).
+    """
+    missing = [name for name in features if name not in frame.columns]
+    if missing:
+        raise KeyError(
+            "feature mart lacks column(s) the model needs: "
+            + ", ".join(missing)
+            + " (retrain with ml_force_retrain=true after changing the feature mart)"
+        )
+    columns = []
+    for name in features:
+        values = pd.to_numeric(frame[name].astype("object"), errors="coerce")
+        columns.append(values.to_numpy(dtype="float64", na_value=np.nan))
+    if not columns:
+        return np.empty((len(frame), 0))
+    return np.column_stack(columns)

@@ -1,0 +1,116 @@
+"""Applying a stored model: calibrated probabilities and the top reasons per row.
+
+A week's score depends only on that week's feature row, the stored model and —
+for the "(course median ...)" in the reason texts — the same week's feature
+rows of the other students of the course, all cut at the week's end.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+
+from early_warning.ml.calibration import Platt
+from early_warning.ml.explain import contributions, top_reasons
+from early_warning.ml.features import CONTEXT_FEATURES, feature_matrix
+from early_warning.ml.registry import decode_model
+
+N_REASONS = 3
+
+#: Columns (and pandas dtypes) of the long scores table, one row per (enrolment, week, target).
+SCORE_COLUMNS: dict[str, str] = {
+    "enrolment_id": "str",
+    "courseid": "int64",
+    "userid": "int64",
+    "course_week": "int64",
+    "target": "str",
+    "model_version": "str",
+    "probability": "float64",
+    "log_odds": "float64",
+    "baseline_log_odds": "float64",
+    **{
+        f"reason_{i}_{part}": dtype
+        for i in range(1, N_REASONS + 1)
+        for part, dtype in (
+            ("feature", "str"),
+            ("value", "float64"),
+            ("contribution", "float64"),
+            ("direction", "str"),
+            ("text", "str"),
+        )
+    },
+}
+
+
+def empty_scores() -> pd.DataFrame:
+    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in SCORE_COLUMNS.items()})
+
+
+class StoredModel:
+    """A registry row made usable: the loaded pipeline, its features and calibration."""
+
+    def __init__(self, row):
+        self.model_version = str(row["model_version"])
+        self.target = str(row["target"])
+        self.features = tuple(json.loads(row["feature_list"]))
+        self.platt = Platt(float(row["calibration_slope"]), float(row["calibration_intercept"]))
+        self.pipeline = decode_model(row["model_skops"])
+
+    def log_odds(self, X: np.ndarray) -> np.ndarray:
+        return self.platt.log_odds(self.pipeline.decision_function(X))
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """Calibrated probabilities of the frame's rows."""
+        return expit(self.log_odds(feature_matrix(frame, self.features)))
+
+
+def course_week_medians(frame: pd.DataFrame, features) -> np.ndarray:
+    """Per row, the median of each feature over the rows of the same course and week."""
+    values = frame[["courseid", "course_week"]].copy()
+    X = feature_matrix(frame, features)
+    for j, name in enumerate(features):
+        values[name] = X[:, j]
+    medians = values.groupby(["courseid", "course_week"])[list(features)].transform("median")
+    return medians.to_numpy(dtype="float64")
+
+
+def score(frame: pd.DataFrame, model: StoredModel, n_reasons: int = N_REASONS) -> pd.DataFrame:
+    """Long scores of every row of a feature-mart frame with one stored model."""
+    if frame.empty:
+        return empty_scores()
+    X = feature_matrix(frame, model.features)
+    contrib, baseline = contributions(model.pipeline, X)
+    contrib = contrib * model.platt.slope
+    baseline = baseline * model.platt.slope + model.platt.intercept
+    # context features (same for the whole course week) join the baseline, not the reasons
+    context = [j for j, name in enumerate(model.features) if name in CONTEXT_FEATURES]
+    if context:
+        baseline = baseline + contrib[:, context].sum(axis=1)
+    log_odds = model.log_odds(X)
+    reasons = top_reasons(
+        contrib,
+        X,
+        model.features,
+        model.target,
+        medians=course_week_medians(frame, model.features),
+        k=n_reasons,
+        exclude=CONTEXT_FEATURES,
+    )
+    out = pd.DataFrame(
+        {
+            "enrolment_id": frame["enrolment_id"].astype("object").to_numpy(),
+            "courseid": frame["courseid"].to_numpy(dtype="int64"),
+            "userid": frame["userid"].to_numpy(dtype="int64"),
+            "course_week": frame["course_week"].to_numpy(dtype="int64"),
+            "target": model.target,
+            "model_version": model.model_version,
+            "probability": expit(log_odds),
+            "log_odds": log_odds,
+            "baseline_log_odds": baseline,
+        }
+    )
+    out = pd.concat([out, reasons.reset_index(drop=True)], axis=1)
+    return out.astype(SCORE_COLUMNS)

@@ -1,0 +1,126 @@
+{#-
+    The scores a teacher acts on: one row per student enrolment and course week
+    of the courses running at as_of, with the calibrated dropout and completion
+    probabilities, a risk band from p_dropout (vars ml_risk_high_threshold,
+    ml_risk_medium_threshold) and the top three reasons behind p_dropout.
+    Rows without a model (no finished course has given labels yet) keep NULL
+    scores and say why in score_note.
+-#}
+
+with
+
+weeks as (
+
+    select
+        features.enrolment_id,
+        features.courseid,
+        features.userid,
+        features.course_week,
+        features.week_end_at,
+        features.is_complete_week
+    from {{ ref('fct_enrolment_week_features') }} as features
+    inner join {{ ref('int_courses_classified') }} as courses
+        on features.courseid = courses.courseid
+    where courses.course_status = 'running'
+
+),
+
+scores as (
+
+    select * from {{ ref('ml_student_scores_raw') }}
+
+),
+
+dropout as (
+
+    select * from scores
+    where target = 'dropout'
+
+),
+
+completion as (
+
+    select * from scores
+    where target = 'completion'
+
+),
+
+joined as (
+
+    select
+        weeks.enrolment_id,
+        weeks.courseid,
+        weeks.userid,
+        weeks.course_week,
+        weeks.week_end_at,
+        weeks.is_complete_week,
+        cast(dropout.probability as double precision) as p_dropout,
+        cast(completion.probability as double precision) as p_completion,
+        cast(dropout.model_version as varchar) as dropout_model_version,
+        cast(completion.model_version as varchar) as completion_model_version,
+        cast(dropout.reason_1_text as varchar) as reason_1,
+        cast(dropout.reason_2_text as varchar) as reason_2,
+        cast(dropout.reason_3_text as varchar) as reason_3,
+        cast(dropout.reason_1_feature as varchar) as reason_1_feature,
+        cast(dropout.reason_1_value as double precision) as reason_1_value,
+        cast(dropout.reason_1_contribution as double precision) as reason_1_contribution,
+        cast(dropout.reason_2_feature as varchar) as reason_2_feature,
+        cast(dropout.reason_2_value as double precision) as reason_2_value,
+        cast(dropout.reason_2_contribution as double precision) as reason_2_contribution,
+        cast(dropout.reason_3_feature as varchar) as reason_3_feature,
+        cast(dropout.reason_3_value as double precision) as reason_3_value,
+        cast(dropout.reason_3_contribution as double precision) as reason_3_contribution
+    from weeks
+    left join dropout
+        on weeks.enrolment_id = dropout.enrolment_id
+            and weeks.course_week = dropout.course_week
+    left join completion
+        on weeks.enrolment_id = completion.enrolment_id
+            and weeks.course_week = completion.course_week
+
+),
+
+final as (
+
+    select
+        enrolment_id,
+        courseid,
+        userid,
+        course_week,
+        week_end_at as week_end,
+        is_complete_week,
+        p_dropout,
+        p_completion,
+        case
+            when p_dropout is null then null
+            when p_dropout >= {{ var('ml_risk_high_threshold') }} then 'high'
+            when p_dropout >= {{ var('ml_risk_medium_threshold') }} then 'medium'
+            else 'low'
+        end as risk_band,
+        dropout_model_version,
+        completion_model_version,
+        reason_1,
+        reason_2,
+        reason_3,
+        reason_1_feature,
+        reason_1_value,
+        reason_1_contribution,
+        reason_2_feature,
+        reason_2_value,
+        reason_2_contribution,
+        reason_3_feature,
+        reason_3_value,
+        reason_3_contribution,
+        case
+            when dropout_model_version is null and completion_model_version is null
+                then 'not scored: no trained model in ml_model_registry (no finished course with labels yet)'
+            when dropout_model_version is null
+                then 'p_dropout not scored: no trained dropout model in ml_model_registry'
+            when completion_model_version is null
+                then 'p_completion not scored: no trained completion model in ml_model_registry'
+        end as score_note
+    from joined
+
+)
+
+select * from final
