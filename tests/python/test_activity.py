@@ -52,6 +52,24 @@ def test_one_current_row_per_enrolment(tiny_build):
     assert n_current == n_distinct == n_enrolments == n_in_grid
 
 
+def test_every_active_enrolment_has_exactly_one_current_row(tiny_build):
+    """mart_student_current: the active enrolments of running courses, each once."""
+    expected = tiny_build.query(
+        "select e.enrolment_id from intermediate.int_enrolments_resolved e "
+        "join intermediate.int_courses_classified c using (courseid) "
+        "cross join intermediate.int_as_of_resolved a "
+        "where c.course_status = 'running' and not e.is_suspended "
+        "and (e.enrol_end is null or e.enrol_end > a.as_of) and e.last_week >= e.first_week "
+        "order by 1"
+    )
+    current = tiny_build.query("select enrolment_id from marts.mart_student_current order by 1")
+    assert expected and current == expected
+    [(n_scored,)] = tiny_build.query(
+        "select count(*) from marts.mart_student_current where p_dropout between 0 and 1"
+    )
+    assert n_scored == len(current)
+
+
 def test_asleep_always_comes_after_falling_asleep(tiny_build):
     rows = tiny_build.query(
         "select enrolment_id from marts.mart_student_activity "

@@ -1,0 +1,143 @@
+{{ config(contract={'enforced': true}) }}
+
+{#-
+    One row per active student enrolment (running course, enrolment not ended,
+    not suspended): the student's category now, whether it changed since the
+    previous week and since the previous run, the dropout and completion
+    probabilities with their main reasons, and the Telegram chat id when known.
+    The row curators and admins open first; restrict it per teacher with
+    mart_course_access.
+-#}
+
+with
+
+activity as (
+
+    select * from {{ ref('mart_student_activity') }}
+    where is_current
+
+),
+
+enrolments as (
+
+    select * from {{ ref('int_enrolments_resolved') }}
+
+),
+
+courses as (
+
+    select * from {{ ref('int_courses_classified') }}
+    where course_status = 'running'
+
+),
+
+as_of as (
+
+    select as_of from {{ ref('int_as_of_resolved') }}
+
+),
+
+users as (
+
+    select * from {{ ref('stg_moodle__users') }}
+
+),
+
+telegram_chats as (
+
+    select
+        userid,
+        max(preference_value) as telegram_chat_id
+    from {{ ref('stg_moodle__user_preferences') }}
+    where preference_name = '{{ var("moodle_telegram_chat_preference") }}' and preference_value <> ''
+    group by userid
+
+),
+
+history as (
+
+    select * from {{ ref('mart_student_category_history') }}
+
+),
+
+scores as (
+
+    select * from {{ ref('mart_student_scores') }}
+
+),
+
+previous_runs as (
+
+    select
+        history.enrolment_id,
+        history.category,
+        row_number() over (partition by history.enrolment_id order by history.run_as_of desc) as recency
+    from history
+    cross join as_of
+    where history.run_as_of < as_of.as_of
+
+),
+
+active_enrolments as (
+
+    select enrolments.*
+    from enrolments
+    inner join courses
+        on enrolments.courseid = courses.courseid
+    cross join as_of
+    where
+        not enrolments.is_suspended
+        and (enrolments.enrol_end is null or enrolments.enrol_end > as_of.as_of)
+
+),
+
+final as (
+
+    select
+        cast(activity.enrolment_id as {{ dbt.type_string() }}) as enrolment_id,
+        cast(activity.courseid as {{ dbt.type_bigint() }}) as courseid,
+        cast(courses.course_shortname as {{ dbt.type_string() }}) as course_shortname,
+        cast(courses.course_fullname as {{ dbt.type_string() }}) as course_fullname,
+        cast(activity.userid as {{ dbt.type_bigint() }}) as userid,
+        cast(users.firstname as {{ dbt.type_string() }}) as firstname,
+        cast(users.lastname as {{ dbt.type_string() }}) as lastname,
+        cast(activity.course_week as {{ dbt.type_bigint() }}) as course_week,
+        cast(activity.category as {{ dbt.type_string() }}) as category,
+        cast(activity.category_reason as {{ dbt.type_string() }}) as category_reason,
+        cast(activity.previous_category as {{ dbt.type_string() }}) as previous_category,
+        cast(activity.category_changed as boolean) as category_changed,
+        cast(activity.change_direction as {{ dbt.type_string() }}) as change_direction,
+        cast(previous_runs.category as {{ dbt.type_string() }}) as previous_run_category,
+        cast(
+            coalesce(previous_runs.category <> activity.category, false) as boolean
+        ) as changed_since_previous_run,
+        cast(activity.weeks_in_category as {{ dbt.type_bigint() }}) as weeks_in_category,
+        cast(activity.days_since_last_activity as {{ dbt.type_bigint() }}) as days_since_last_activity,
+        cast(activity.last_activity_at as {{ dbt.type_timestamp() }}) as last_activity_at,
+        cast(activity.falling_asleep_since as {{ dbt.type_timestamp() }}) as falling_asleep_since,
+        cast(activity.asleep_since as {{ dbt.type_timestamp() }}) as asleep_since,
+        cast(scores.p_dropout as {{ type_double() }}) as p_dropout,
+        cast(scores.p_completion as {{ type_double() }}) as p_completion,
+        cast(scores.risk_band as {{ dbt.type_string() }}) as risk_band,
+        cast(scores.reason_1 as {{ dbt.type_string() }}) as reason_1,
+        cast(scores.reason_2 as {{ dbt.type_string() }}) as reason_2,
+        cast(scores.reason_3 as {{ dbt.type_string() }}) as reason_3,
+        cast(scores.dropout_model_version as {{ dbt.type_string() }}) as dropout_model_version,
+        cast(telegram_chats.telegram_chat_id as {{ dbt.type_string() }}) as telegram_chat_id
+    from activity
+    inner join active_enrolments
+        on activity.enrolment_id = active_enrolments.enrolment_id
+    inner join courses
+        on activity.courseid = courses.courseid
+    inner join users
+        on activity.userid = users.userid
+    left join previous_runs
+        on activity.enrolment_id = previous_runs.enrolment_id and previous_runs.recency = 1
+    left join scores
+        on activity.enrolment_id = scores.enrolment_id and activity.course_week = scores.course_week
+    left join telegram_chats
+        on activity.userid = telegram_chats.userid
+
+)
+
+select * from final
