@@ -3,7 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
+
+#: subcommand -> (module whose main(argv) runs it, help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo-site": ("early_warning.demo.__main__", "generate a demo Moodle site"),
+    "load": (
+        "early_warning.loader",
+        "load a Moodle export (Parquet/CSV) into PostgreSQL with COPY",
+    ),
+    "compare": ("early_warning.compare", "compare the DuckDB and PostgreSQL marts row by row"),
+    "ai-usage": ("early_warning.ai_usage", "Moodle's AI usage report as JSON (MDL-82626)"),
+    "notify": ("early_warning.notify", "send the Telegram notification outbox"),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -12,16 +25,15 @@ def main(argv: list[str] | None = None) -> int:
         description="Tools of the early-warning dbt project. Each subcommand has its own --help.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser(
-        "demo-site", help="generate a demo Moodle site (same as python -m early_warning.demo)"
-    )
+    for name, (_, help_text) in COMMANDS.items():
+        sub.add_parser(name, help=help_text, add_help=False)
     args, rest = parser.parse_known_args(argv)
-    if args.command == "demo-site":
-        from early_warning.demo.__main__ import main as demo_main
-
-        return demo_main(rest)
-    parser.error(f"unknown command {args.command}")
-    return 2
+    module_name = COMMANDS[args.command][0]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as missing:
+        parser.error(f"{args.command} is not available in this installation: {missing}")
+    return module.main(rest)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,19 @@
         {%- for row in found_rows -%}
             {%- do found.append(row[0] | lower) -%}
         {%- endfor -%}
+        {%- if not found -%}
+            {%- set schema_rows = run_query(
+                "select schema_name from information_schema.schemata where schema_name = '" ~ schema ~ "'"
+            ) -%}
+            {%- if schema_rows | length == 0 -%}
+                {{ exceptions.raise_compiler_error(
+                    "Schema '" ~ schema ~ "' (var moodle_schema) does not exist in database '"
+                    ~ target.database ~ "': the raw Moodle tables are expected there. Load them"
+                    ~ " (python -m early_warning.loader --source <folder> --schema " ~ schema
+                    ~ "; README 'PostgreSQL'), or set the var moodle_schema to the schema that holds them."
+                ) }}
+            {%- endif -%}
+        {%- endif -%}
         {%- set missing = [] -%}
         {%- for name in required if (prefix ~ name) | lower not in found -%}
             {%- do missing.append(schema ~ '.' ~ prefix ~ name) -%}

@@ -98,7 +98,7 @@ with_share as (
         inactive_days,
         cast(n_reached as {{ dbt.type_bigint() }}) as n_reached,
         cast(coalesce(n_came_back, 0) as {{ dbt.type_bigint() }}) as n_came_back,
-        case when n_reached > 0 then 1.0 * n_came_back / n_reached end as share_came_back
+        cast(case when n_reached > 0 then 1.0 * n_came_back / n_reached end as {{ type_double() }}) as share_came_back
     from rates
 
 ),
