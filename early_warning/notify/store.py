@@ -1,0 +1,349 @@
+"""The warehouse side of the sender: read the outbox mart, keep the delivery log.
+
+The log ``<log_schema>.notification_deliveries`` has one row per attempt to send
+one outbox row (primary key ``outbox_id, attempt_no``). It lives in its own
+schema (``notifications`` by default), which dbt never builds nor drops, and is
+created by the sender when missing. Statuses:
+
+``sending``          written and committed *before* the API call
+``sent``             Telegram accepted the message (``telegram_message_id``)
+``retry``            not sent (429, 5xx, network, misconfiguration): the next run tries again
+``failed_permanent`` Telegram refused it for good (chat not found, bot blocked): never retried
+``unknown_outcome``  the call may have gone out but its result was not recorded (a run died
+                     between sending and recording, or no answer came): never resent
+                     automatically; a human checks and may ``--requeue`` it
+``requeued``         a human allowed one more try after failed_permanent / unknown_outcome
+
+Works on DuckDB (the warehouse file, opened read-write so no dbt build runs at
+the same time) and PostgreSQL (psycopg2, autocommit, an advisory lock keeps
+senders from running concurrently).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+OUTBOX_RELATION = "mart_notification_outbox"
+LOG_TABLE = "notification_deliveries"
+BUILD_HINT = "dbt build --select +mart_notification_outbox"
+
+#: Statuses after which an outbox row is not sent again by the sender on its own.
+HOLD_STATUSES = frozenset({"sent", "failed_permanent", "unknown_outcome", "sending"})
+#: Statuses after which the next run may try the row (again).
+OPEN_STATUSES = frozenset({"retry", "requeued"})
+
+OUTBOX_COLUMNS: tuple[str, ...] = (
+    "outbox_id",
+    "enrolment_id",
+    "courseid",
+    "course_fullname",
+    "userid",
+    "student_name",
+    "course_week",
+    "transition",
+    "from_value",
+    "to_value",
+    "chat_id",
+    "lang",
+    "message_text",
+    "can_send",
+)
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ADVISORY_LOCK_KEY = 7_406_118_015  # any constant: one sender per PostgreSQL database
+
+
+class StoreError(RuntimeError):
+    """The outbox cannot be read or the log cannot be written (message says what to do)."""
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    outbox_id: str
+    enrolment_id: str
+    courseid: int
+    course_fullname: str | None
+    userid: int
+    student_name: str | None
+    course_week: int
+    transition: str
+    from_value: str | None
+    to_value: str | None
+    chat_id: str | None
+    lang: str
+    message_text: str
+    can_send: bool
+
+
+@dataclass
+class DeliveryState:
+    """What the log says about one outbox row."""
+
+    max_attempt_no: int = 0
+    latest_status: str | None = None
+    statuses: set[str] = field(default_factory=set)
+
+    @property
+    def ever_sent(self) -> bool:
+        return "sent" in self.statuses
+
+    @property
+    def may_send(self) -> bool:
+        """True when the sender may (re)try the row: never sent and the last word is open."""
+        return not self.ever_sent and (
+            self.latest_status is None or self.latest_status in OPEN_STATUSES
+        )
+
+
+def _check_identifier(name: str) -> str:
+    if not _IDENTIFIER.match(name or ""):
+        raise StoreError(f"not a plain schema name: {name!r}")
+    return name
+
+
+class DeliveryStore:
+    """Outbox and delivery log in one warehouse connection (DuckDB or psycopg2)."""
+
+    def __init__(
+        self,
+        connection: Any,
+        engine: str,
+        marts_schema: str = "marts",
+        log_schema: str = "notifications",
+        read_only: bool = False,
+    ) -> None:
+        if engine not in ("duckdb", "postgres"):
+            raise ValueError(f"engine must be duckdb or postgres, not {engine!r}")
+        self.connection = connection
+        self.engine = engine
+        self.marts_schema = _check_identifier(marts_schema)
+        self.log_schema = _check_identifier(log_schema)
+        self.read_only = read_only
+        self.outbox_relation = f"{self.marts_schema}.{OUTBOX_RELATION}"
+        self.log_relation = f"{self.log_schema}.{LOG_TABLE}"
+
+    # --- opening -------------------------------------------------------------------------
+
+    @classmethod
+    def open_duckdb(cls, path, read_only: bool = False, **kwargs) -> DeliveryStore:
+        import duckdb
+
+        try:
+            connection = duckdb.connect(str(path), read_only=read_only)
+        except duckdb.Error as error:
+            raise StoreError(
+                f"cannot open the DuckDB warehouse {path}: {error} "
+                "(is a dbt build running on it right now?)"
+            ) from error
+        return cls(connection, "duckdb", read_only=read_only, **kwargs)
+
+    @classmethod
+    def open_postgres(cls, dsn: str, read_only: bool = False, **kwargs) -> DeliveryStore:
+        import psycopg2
+
+        try:
+            connection = psycopg2.connect(dsn)
+        except psycopg2.Error as error:
+            # psycopg2's message names host/database/user, never the password
+            raise StoreError(f"cannot connect to PostgreSQL: {error}".strip()) from error
+        connection.autocommit = True
+        return cls(connection, "postgres", read_only=read_only, **kwargs)
+
+    def close(self) -> None:
+        self.connection.close()
+
+    # --- SQL helpers ---------------------------------------------------------------------
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Run one statement (placeholders ``%s``) in its own transaction; rows if any."""
+        if self.engine == "duckdb":
+            result = self.connection.execute(sql.replace("%s", "?"), list(params))
+            return result.fetchall() if result.description else []
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, tuple(params))
+            return cursor.fetchall() if cursor.description else []
+
+    def _errors(self) -> tuple[type[BaseException], ...]:
+        if self.engine == "duckdb":
+            import duckdb
+
+            return (duckdb.Error,)
+        import psycopg2
+
+        return (psycopg2.Error,)
+
+    def _table_exists(self, schema: str, table: str) -> bool:
+        rows = self._execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = %s and table_name = %s",
+            (schema, table),
+        )
+        return bool(rows and rows[0][0])
+
+    # --- the log -------------------------------------------------------------------------
+
+    def log_exists(self) -> bool:
+        return self._table_exists(self.log_schema, LOG_TABLE)
+
+    def ensure_log(self) -> None:
+        """Create the log schema and table when missing (never drops anything)."""
+        if self.read_only:
+            raise StoreError("the store is read-only")
+        self._execute(f"create schema if not exists {self.log_schema}")
+        self._execute(
+            f"""
+            create table if not exists {self.log_relation} (
+                outbox_id varchar not null,
+                attempt_no integer not null,
+                run_id varchar not null,
+                status varchar not null,
+                started_at timestamp not null,
+                finished_at timestamp,
+                http_status integer,
+                telegram_message_id bigint,
+                error_description varchar,
+                enrolment_id varchar,
+                courseid bigint,
+                userid bigint,
+                course_week bigint,
+                transition varchar,
+                chat_id varchar,
+                lang varchar,
+                message_text varchar,
+                primary key (outbox_id, attempt_no)
+            )
+            """
+        )
+
+    def acquire_lock(self) -> None:
+        """One sender at a time. DuckDB: the read-write file lock already ensures it."""
+        if self.engine == "postgres":
+            [(locked,)] = self._execute("select pg_try_advisory_lock(%s)", (_ADVISORY_LOCK_KEY,))
+            if not locked:
+                raise StoreError("another notification sender is running on this database")
+
+    def delivery_states(self) -> dict[str, DeliveryState]:
+        """Per outbox_id: highest attempt_no, latest status and every status seen."""
+        if not self.log_exists():
+            return {}
+        states: dict[str, DeliveryState] = {}
+        rows = self._execute(
+            f"select outbox_id, attempt_no, status from {self.log_relation} "
+            "order by outbox_id, attempt_no"
+        )
+        for outbox_id, attempt_no, status in rows:
+            state = states.setdefault(outbox_id, DeliveryState())
+            state.max_attempt_no = max(state.max_attempt_no, int(attempt_no))
+            state.latest_status = status
+            state.statuses.add(status)
+        return states
+
+    def unfinished_attempts(self) -> list[tuple]:
+        """(outbox_id, attempt_no, chat_id, started_at) still 'sending': left by a run that died."""
+        if not self.log_exists():
+            return []
+        return self._execute(
+            f"select outbox_id, attempt_no, chat_id, started_at from {self.log_relation} "
+            "where status = 'sending' order by started_at, outbox_id"
+        )
+
+    def mark_unfinished_unknown(self, now: datetime) -> list[tuple]:
+        """Turn 'sending' rows of dead runs into 'unknown_outcome' (never resent); return them.
+
+        Only called while holding the sender lock, so no live run has 'sending' rows.
+        """
+        unfinished = self.unfinished_attempts()
+        if unfinished:
+            self._execute(
+                f"update {self.log_relation} set status = 'unknown_outcome', finished_at = %s, "
+                "error_description = %s where status = 'sending'",
+                (
+                    now,
+                    "the sender stopped between calling Telegram and recording the answer: "
+                    "the message may have been delivered, so it is not resent (at most once)",
+                ),
+            )
+        return unfinished
+
+    def start_attempt(self, row: OutboxRow, attempt_no: int, run_id: str, now: datetime) -> None:
+        """Record (and commit) the attempt as 'sending' before the API is called."""
+        self._execute(
+            f"insert into {self.log_relation} (outbox_id, attempt_no, run_id, status, started_at, "
+            "enrolment_id, courseid, userid, course_week, transition, chat_id, lang, message_text) "
+            "values (%s, %s, %s, 'sending', %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                row.outbox_id,
+                attempt_no,
+                run_id,
+                now,
+                row.enrolment_id,
+                row.courseid,
+                row.userid,
+                row.course_week,
+                row.transition,
+                row.chat_id,
+                row.lang,
+                row.message_text,
+            ),
+        )
+
+    def finish_attempt(
+        self,
+        outbox_id: str,
+        attempt_no: int,
+        status: str,
+        now: datetime,
+        http_status: int | None = None,
+        message_id: int | None = None,
+        error_description: str | None = None,
+    ) -> None:
+        self._execute(
+            f"update {self.log_relation} set status = %s, finished_at = %s, http_status = %s, "
+            "telegram_message_id = %s, error_description = %s "
+            "where outbox_id = %s and attempt_no = %s",
+            (status, now, http_status, message_id, error_description, outbox_id, attempt_no),
+        )
+
+    def requeue(self, outbox_id: str, run_id: str, now: datetime, note: str) -> str:
+        """Let the next run try a held row again (a human's decision); returns what was done."""
+        states = self.delivery_states()
+        state = states.get(outbox_id)
+        if state is None:
+            return f"{outbox_id}: nothing to requeue (never attempted)"
+        if state.ever_sent:
+            return f"{outbox_id}: refused, it was sent already"
+        if state.latest_status in OPEN_STATUSES:
+            return f"{outbox_id}: already open for the next run ({state.latest_status})"
+        if state.latest_status == "sending":
+            return f"{outbox_id}: refused, an attempt is still in progress or unreconciled"
+        self._execute(
+            f"insert into {self.log_relation} (outbox_id, attempt_no, run_id, status, started_at, "
+            "finished_at, error_description) values (%s, %s, %s, 'requeued', %s, %s, %s)",
+            (outbox_id, state.max_attempt_no + 1, run_id, now, now, note),
+        )
+        return f"{outbox_id}: requeued after {state.latest_status}"
+
+    # --- the outbox ----------------------------------------------------------------------
+
+    def outbox_rows(self) -> list[OutboxRow]:
+        """Every row of the outbox mart (sendable or not), in a stable order."""
+        if not self._table_exists(self.marts_schema, OUTBOX_RELATION):
+            raise StoreError(f"no table {self.outbox_relation}: build it first ({BUILD_HINT})")
+        try:
+            rows = self._execute(
+                f"select {', '.join(OUTBOX_COLUMNS)} from {self.outbox_relation} "
+                "order by courseid, userid, outbox_id"
+            )
+        except self._errors() as error:
+            raise StoreError(
+                f"cannot read {self.outbox_relation}: {error} ({BUILD_HINT})"
+            ) from None
+        return [OutboxRow(*row) for row in rows]
+
+    def outbox_as_of(self) -> datetime | None:
+        rows = self._execute(f"select max(as_of) from {self.outbox_relation}")
+        return rows[0][0] if rows else None

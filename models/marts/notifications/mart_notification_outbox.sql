@@ -1,0 +1,530 @@
+{#-
+    The notification outbox: the Telegram messages to send to students now.
+
+    One row per (enrolment, current course week, transition):
+    * category_worsened: the enrolment's current category is more severe than
+      last week's (mart_student_activity.change_direction = 'worsened');
+    * risk_band_up (var notify_on_risk_band): the dropout risk band of
+      mart_student_scores went up since the previous week and reached at least
+      var notify_risk_band_min. When the category worsened too, only the
+      category message is listed: one message per student, course and week.
+    Only the current week of running courses, for enrolments that are active at
+    as_of (not suspended, not ended) of users who are not suspended.
+
+    outbox_id = '<enrolment_id>:<course_week>:<transition>': the same on every
+    rebuild, so the sender's delivery log (notifications.notification_deliveries)
+    sends each row at most once. Students without a Telegram chat id are kept
+    (can_send = false) so that curators can reach them another way.
+
+    message_text is rendered from seeds/notification_templates.csv (lang, part,
+    variant, template): the body of the transition embeds {greeting} and
+    {next_step}; the next step is the nearest deadline after as_of that the
+    student has not met yet (assignment due date or quiz close), or "open the
+    course" when there is none.
+-#}
+
+{%- set notify_on_risk_band = var('notify_on_risk_band', true) -%}
+{%- set band_rank = {'low': 1, 'medium': 2, 'high': 3} -%}
+{%- set min_band = var('notify_risk_band_min', 'medium') | string | trim -%}
+{%- if min_band not in band_rank -%}
+    {{ exceptions.raise_compiler_error(
+        "var notify_risk_band_min = '" ~ min_band ~ "': give low, medium or high"
+    ) }}
+{%- endif -%}
+
+{#- Moodle's Telegram message output keeps the chat id in this user preference
+    (early_warning.moodle_schema.TELEGRAM_CHAT_PREFERENCE). -#}
+{%- set chat_preference = var('moodle_telegram_chat_preference', 'message_processor_telegram_chatid') -%}
+
+with
+
+-- imports
+as_of as (
+
+    select as_of from {{ ref('int_as_of_resolved') }}
+
+),
+
+courses as (
+
+    select * from {{ ref('int_courses_classified') }}
+
+),
+
+enrolments as (
+
+    select * from {{ ref('int_enrolments_resolved') }}
+
+),
+
+users as (
+
+    select * from {{ ref('stg_moodle__users') }}
+
+),
+
+activity as (
+
+    select * from {{ ref('mart_student_activity') }}
+
+),
+
+band_scores as (
+
+    {% if notify_on_risk_band -%}
+        select
+            enrolment_id,
+            course_week,
+            risk_band
+        from {{ ref('mart_student_scores') }}
+    {%- else -%}
+        -- var notify_on_risk_band is false: no risk band transitions
+        select
+            cast(null as {{ dbt.type_string() }}) as enrolment_id,
+            cast(null as {{ dbt.type_bigint() }}) as course_week,
+            cast(null as {{ dbt.type_string() }}) as risk_band
+        where 1 = 0
+    {%- endif %}
+
+),
+
+preferences as (
+
+    select * from {{ ref('stg_moodle__user_preferences') }}
+
+),
+
+course_modules as (
+
+    select * from {{ ref('stg_moodle__course_modules') }}
+
+),
+
+modules as (
+
+    select * from {{ ref('stg_moodle__modules') }}
+
+),
+
+assignments as (
+
+    select * from {{ ref('stg_moodle__assignments') }}
+
+),
+
+quizzes as (
+
+    select * from {{ ref('stg_moodle__quizzes') }}
+
+),
+
+submissions as (
+
+    select * from {{ ref('stg_moodle__assign_submissions') }}
+
+),
+
+quiz_attempts as (
+
+    select * from {{ ref('stg_moodle__quiz_attempts') }}
+
+),
+
+templates as (
+
+    select
+        lang,
+        part,
+        variant,
+        template
+    from {{ ref('notification_templates') }}
+
+),
+
+-- who is concerned
+running_courses as (
+
+    select
+        courseid,
+        course_fullname
+    from courses
+    where course_status = 'running'
+
+),
+
+active_enrolments as (
+
+    select
+        enrolments.enrolment_id,
+        enrolments.courseid,
+        enrolments.userid
+    from enrolments
+    cross join as_of
+    where not enrolments.is_suspended
+        and enrolments.enrol_start <= as_of.as_of
+        and (enrolments.enrol_end is null or enrolments.enrol_end > as_of.as_of)
+
+),
+
+students as (
+
+    select
+        userid,
+        nullif(trim(firstname), '') as firstname,
+        nullif(trim(lastname), '') as lastname,
+        case when lower(coalesce(lang, '')) like 'ru%' then 'ru' else 'en' end as lang
+    from users
+    where not is_deleted and not is_suspended
+
+),
+
+current_weeks as (
+
+    select
+        activity.enrolment_id,
+        activity.courseid,
+        activity.userid,
+        activity.course_week,
+        activity.week_end,
+        activity.category,
+        activity.previous_category,
+        activity.change_direction,
+        activity.days_since_last_activity
+    from activity
+    inner join active_enrolments
+        on activity.enrolment_id = active_enrolments.enrolment_id
+    inner join running_courses
+        on activity.courseid = running_courses.courseid
+    where activity.is_current
+
+),
+
+category_transitions as (
+
+    select
+        enrolment_id,
+        courseid,
+        userid,
+        course_week,
+        week_end,
+        days_since_last_activity,
+        'category_worsened' as transition,
+        previous_category as from_value,
+        category as to_value
+    from current_weeks
+    where change_direction = 'worsened'
+
+),
+
+ranked_scores as (
+
+    select
+        enrolment_id,
+        course_week,
+        risk_band,
+        case risk_band
+            {%- for band, rank in band_rank.items() %}
+                when '{{ band }}' then {{ rank }}
+            {%- endfor %}
+        end as band_rank
+    from band_scores
+
+),
+
+scores as (
+
+    select
+        enrolment_id,
+        course_week,
+        risk_band,
+        band_rank,
+        lag(risk_band) over (partition by enrolment_id order by course_week) as previous_risk_band,
+        lag(band_rank) over (partition by enrolment_id order by course_week) as previous_band_rank
+    from ranked_scores
+
+),
+
+risk_transitions as (
+
+    select
+        current_weeks.enrolment_id,
+        current_weeks.courseid,
+        current_weeks.userid,
+        current_weeks.course_week,
+        current_weeks.week_end,
+        current_weeks.days_since_last_activity,
+        'risk_band_up' as transition,
+        scores.previous_risk_band as from_value,
+        scores.risk_band as to_value
+    from current_weeks
+    inner join scores
+        on current_weeks.enrolment_id = scores.enrolment_id
+            and current_weeks.course_week = scores.course_week
+    where scores.band_rank > scores.previous_band_rank
+        and scores.band_rank >= {{ band_rank[min_band] }}
+        and coalesce(current_weeks.change_direction, 'none') <> 'worsened'
+
+),
+
+transitions as (
+
+    select * from category_transitions
+    union all
+    select * from risk_transitions
+
+),
+
+chat_ids as (
+
+    select
+        userid,
+        trim(preference_value) as chat_id,
+        row_number() over (partition by userid order by preference_id desc) as preference_rank
+    from preferences
+    where preference_name = '{{ chat_preference }}'
+        and nullif(trim(preference_value), '') is not null
+
+),
+
+-- Deadlines after as_of of visible assignments and quizzes of the courses concerned.
+hidden_modules as (
+
+    select distinct
+        course_modules.courseid,
+        modules.module_name,
+        course_modules.instance_id
+    from course_modules
+    inner join modules
+        on course_modules.module_id = modules.module_id
+    where modules.module_name in ('assign', 'quiz')
+        and not course_modules.is_visible
+
+),
+
+deadlines as (
+
+    select
+        assignments.courseid,
+        'assignment' as next_step_kind,
+        'assign' as module_name,
+        assignments.assign_id as activity_id,
+        assignments.assign_name as activity_name,
+        assignments.duedate as due_at
+    from assignments
+    cross join as_of
+    where assignments.duedate > as_of.as_of
+
+    union all
+
+    select
+        quizzes.courseid,
+        'quiz' as next_step_kind,
+        'quiz' as module_name,
+        quizzes.quiz_id as activity_id,
+        quizzes.quiz_name as activity_name,
+        quizzes.timeclose as due_at
+    from quizzes
+    cross join as_of
+    where quizzes.timeclose > as_of.as_of
+
+),
+
+visible_deadlines as (
+
+    select deadlines.*
+    from deadlines
+    left join hidden_modules
+        on deadlines.courseid = hidden_modules.courseid
+            and deadlines.module_name = hidden_modules.module_name
+            and deadlines.activity_id = hidden_modules.instance_id
+    where hidden_modules.instance_id is null
+
+),
+
+-- What the student already did by as_of: submitted assignments, finished quizzes.
+done_activities as (
+
+    select distinct
+        'assign' as module_name,
+        submissions.assign_id as activity_id,
+        submissions.userid
+    from submissions
+    cross join as_of
+    where submissions.is_latest
+        and submissions.submission_status = 'submitted'
+        and submissions.timemodified <= as_of.as_of
+
+    union all
+
+    select distinct
+        'quiz' as module_name,
+        attempts.quiz_id as activity_id,
+        attempts.userid
+    from quiz_attempts as attempts
+    cross join as_of
+    where attempts.attempt_state = 'finished'
+        and attempts.timefinish <= as_of.as_of
+
+),
+
+enrolments_to_notify as (
+
+    select distinct
+        enrolment_id,
+        courseid,
+        userid
+    from transitions
+
+),
+
+open_deadlines as (
+
+    select
+        enrolments_to_notify.enrolment_id,
+        visible_deadlines.next_step_kind,
+        visible_deadlines.activity_name,
+        visible_deadlines.due_at,
+        row_number() over (
+            partition by enrolments_to_notify.enrolment_id
+            order by visible_deadlines.due_at, visible_deadlines.next_step_kind, visible_deadlines.activity_id
+        ) as deadline_rank
+    from enrolments_to_notify
+    inner join visible_deadlines
+        on enrolments_to_notify.courseid = visible_deadlines.courseid
+    left join done_activities
+        on visible_deadlines.module_name = done_activities.module_name
+            and visible_deadlines.activity_id = done_activities.activity_id
+            and enrolments_to_notify.userid = done_activities.userid
+    where done_activities.userid is null
+
+),
+
+next_steps as (
+
+    select
+        enrolment_id,
+        next_step_kind,
+        activity_name,
+        due_at,
+        cast({{ epoch_to_timestamp('due_at') }} as {{ dbt.type_string() }}) as due_text
+    from open_deadlines
+    where deadline_rank = 1
+
+),
+
+assembled as (
+
+    select
+        transitions.enrolment_id,
+        transitions.courseid,
+        running_courses.course_fullname,
+        transitions.userid,
+        students.firstname,
+        students.lastname,
+        transitions.course_week,
+        transitions.week_end,
+        transitions.transition,
+        transitions.from_value,
+        transitions.to_value,
+        transitions.days_since_last_activity,
+        next_steps.activity_name as next_activity_name,
+        next_steps.due_at as next_due_at,
+        next_steps.due_text,
+        chat_ids.chat_id,
+        students.lang,
+        as_of.as_of,
+        bodies.template as body_template,
+        greetings.template as greeting_template,
+        steps.template as next_step_template,
+        coalesce(next_steps.next_step_kind, 'open_course') as next_step_kind
+    from transitions
+    cross join as_of
+    inner join students
+        on transitions.userid = students.userid
+    inner join running_courses
+        on transitions.courseid = running_courses.courseid
+    left join chat_ids
+        on transitions.userid = chat_ids.userid
+            and chat_ids.preference_rank = 1
+    left join next_steps
+        on transitions.enrolment_id = next_steps.enrolment_id
+    left join templates as bodies
+        on students.lang = bodies.lang
+            and transitions.transition = bodies.part
+            and transitions.to_value = bodies.variant
+    left join templates as greetings
+        on students.lang = greetings.lang
+            and greetings.part = 'greeting'
+            and greetings.variant = case when students.firstname is null then 'anonymous' else 'named' end
+    left join templates as steps
+        on students.lang = steps.lang
+            and steps.part = 'next_step'
+            and steps.variant = coalesce(next_steps.next_step_kind, 'open_course')
+
+),
+
+{#-
+    Placeholders, replaced in this order: the fragments first (they hold
+    placeholders themselves), then computed values, then data from Moodle (last,
+    so that a course or activity name is never searched for placeholders).
+    A NULL value renders as '' (replace() with NULL would blank the message).
+-#}
+{%- set placeholders = [
+    ('{greeting}', 'greeting_template'),
+    ('{next_step}', 'next_step_template'),
+    ('{days_inactive}', 'cast(days_since_last_activity as ' ~ dbt.type_string() ~ ')'),
+    ('{due_year}', 'substring(due_text, 1, 4)'),
+    ('{due_month}', 'substring(due_text, 6, 2)'),
+    ('{due_day}', 'substring(due_text, 9, 2)'),
+    ('{due_time}', 'substring(due_text, 12, 5)'),
+    ('{activity}', 'next_activity_name'),
+    ('{course}', 'course_fullname'),
+    ('{firstname}', 'firstname'),
+] -%}
+{%- set rendered = namespace(sql='body_template') -%}
+{%- for placeholder, value_sql in placeholders -%}
+    {%- set rendered.sql = dbt.replace(rendered.sql, "'" ~ placeholder ~ "'", "coalesce(" ~ value_sql ~ ", '')") -%}
+{%- endfor %}
+
+rendered as (
+
+    select
+        assembled.*,
+        {{ rendered.sql }} as message_text
+    from assembled
+
+),
+
+final as (
+
+    select
+        cast({{ dbt.concat([
+            'enrolment_id', "':'", 'cast(course_week as ' ~ dbt.type_string() ~ ')', "':'", 'transition'
+        ]) }} as {{ dbt.type_string() }}) as outbox_id,
+        cast(enrolment_id as {{ dbt.type_string() }}) as enrolment_id,
+        cast(courseid as {{ dbt.type_bigint() }}) as courseid,
+        cast(course_fullname as {{ dbt.type_string() }}) as course_fullname,
+        cast(userid as {{ dbt.type_bigint() }}) as userid,
+        cast(
+            trim({{ dbt.concat(["coalesce(firstname, '')", "' '", "coalesce(lastname, '')"]) }})
+            as {{ dbt.type_string() }}
+        ) as student_name,
+        cast(course_week as {{ dbt.type_bigint() }}) as course_week,
+        cast(week_end as {{ dbt.type_timestamp() }}) as week_end,
+        cast(transition as {{ dbt.type_string() }}) as transition,
+        cast(from_value as {{ dbt.type_string() }}) as from_value,
+        cast(to_value as {{ dbt.type_string() }}) as to_value,
+        cast(days_since_last_activity as {{ dbt.type_bigint() }}) as days_since_last_activity,
+        cast(next_step_kind as {{ dbt.type_string() }}) as next_step_kind,
+        cast(next_activity_name as {{ dbt.type_string() }}) as next_activity_name,
+        cast({{ epoch_to_timestamp('next_due_at') }} as {{ dbt.type_timestamp() }}) as next_due_at,
+        cast(chat_id as {{ dbt.type_string() }}) as chat_id,
+        cast(lang as {{ dbt.type_string() }}) as lang,
+        cast(message_text as {{ dbt.type_string() }}) as message_text,
+        cast(chat_id is not null as boolean) as can_send,
+        cast({{ epoch_to_timestamp('as_of') }} as {{ dbt.type_timestamp() }}) as as_of
+    from rendered
+
+)
+
+select * from final
