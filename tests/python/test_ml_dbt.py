@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -21,10 +19,8 @@ pytestmark = pytest.mark.dbt
 
 DAY = 86400
 
-# Test builds draw their model-quality plots here, not into the repository's
-# assets/model_quality (the demo's plots, shown by `dbt docs`). Set at import so
-# that it holds for every dbt build of the session, the shared tiny_build included.
-PLOTS_DIR = Path(os.environ.setdefault("EW_ML_PLOTS_PATH", tempfile.mkdtemp(prefix="ew_ml_plots_")))
+# Test builds draw their model-quality plots into their own workdir (DbtProject sets
+# EW_ML_PLOTS_PATH), never into the repository's assets/model_quality.
 
 SCORES_SQL = "select * from marts.mart_student_scores order by enrolment_id, course_week"
 
@@ -115,7 +111,7 @@ def test_evaluation_mart_has_per_week_aucs(tiny_build):
 
 def test_plots_are_drawn_for_the_current_models(tiny_build):
     for target in ("dropout", "completion"):
-        for path in plot_paths(PLOTS_DIR, target).values():
+        for path in plot_paths(tiny_build.workdir / "plots", target).values():
             assert path.exists() and path.stat().st_size > 1000, path
 
 
