@@ -21,6 +21,7 @@ senders from running concurrently).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -154,6 +155,13 @@ class DeliveryStore:
         return cls(connection, "postgres", read_only=read_only, **kwargs)
 
     def close(self) -> None:
+        # Release the sender lock before closing: the server drops a closed session's
+        # advisory locks only when its backend exits, which can lag behind close(), and a
+        # rerun connecting in that gap would find the lock still taken.
+        if self.engine == "postgres" and getattr(self, "_holds_lock", False):
+            with contextlib.suppress(Exception):  # the connection may already be broken
+                self._execute("select pg_advisory_unlock(%s)", (_ADVISORY_LOCK_KEY,))
+            self._holds_lock = False
         self.connection.close()
 
     # --- SQL helpers ---------------------------------------------------------------------
@@ -225,6 +233,7 @@ class DeliveryStore:
             [(locked,)] = self._execute("select pg_try_advisory_lock(%s)", (_ADVISORY_LOCK_KEY,))
             if not locked:
                 raise StoreError("another notification sender is running on this database")
+            self._holds_lock = True
 
     def delivery_states(self) -> dict[str, DeliveryState]:
         """Per outbox_id: highest attempt_no, latest status and every status seen."""
