@@ -15,6 +15,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "compare": ("early_warning.compare", "compare the DuckDB and PostgreSQL marts row by row"),
     "ai-usage": ("early_warning.ai_usage", "Moodle's AI usage report as JSON (MDL-82626)"),
+    "ml-job": ("early_warning.ml.warehouse_job", "PostgreSQL: train when due, score in SQL"),
     "notify": ("early_warning.notify.cli", "send the Telegram notification outbox"),
 }
 

@@ -9,7 +9,7 @@ with
 
 calibration as (
 
-    select * from {{ ref('ml_model_calibration_raw') }}
+    select * from {{ ml_relation('ml_model_calibration_raw') }}
 
 ),
 

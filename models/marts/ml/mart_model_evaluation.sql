@@ -9,7 +9,7 @@ with
 
 evaluation as (
 
-    select * from {{ ref('ml_model_evaluation_raw') }}
+    select * from {{ ml_relation('ml_model_evaluation_raw') }}
 
 ),
 

@@ -27,7 +27,7 @@ weeks as (
 
 scores as (
 
-    select * from {{ ref('ml_student_scores_raw') }}
+    select * from {{ ml_relation('ml_student_scores_raw') }}
 
 ),
 
