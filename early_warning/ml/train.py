@@ -46,13 +46,26 @@ class NotTrainable(Exception):
     """The data cannot train this target (the message says why, for the log)."""
 
 
+#: Training rows kept at most (whole enrolments): training time grows with the rows, and
+#: past some tens of thousands of student-weeks more rows barely change the model.
+MAX_TRAINING_ROWS = 40_000
+
+
 def training_samples(
-    features: pd.DataFrame, outcomes: pd.DataFrame, courses: pd.DataFrame, target: str
+    features: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    courses: pd.DataFrame,
+    target: str,
+    max_rows: int | None = MAX_TRAINING_ROWS,
 ) -> pd.DataFrame:
     """Labelled (enrolment, week) rows of finished courses for one target.
 
     Uses only label-eligible enrolments; for completion also only known labels.
-    Adds ``y`` (0/1) and ``planned_weeks``; sorted by enrolment and week.
+    Adds ``y`` (0/1) and ``planned_weeks``; sorted by enrolment and week. When
+    there are more than ``max_rows`` rows, a fixed random subset of whole
+    enrolments is kept (all weeks of each, every course still represented in
+    proportion), so training time stays bounded on large sites and the same data
+    give the same subset.
     """
     label = TARGETS[target]
     finished = courses.loc[courses["course_status"] == "finished", ["courseid", "planned_weeks"]]
@@ -63,9 +76,13 @@ def training_samples(
     )
     samples = samples.rename(columns={label: "y"})
     samples["y"] = samples["y"].astype("int64")
-    return samples.sort_values(["enrolment_id", "course_week"], kind="stable").reset_index(
-        drop=True
-    )
+    samples = samples.sort_values(["enrolment_id", "course_week"], kind="stable")
+    if max_rows is not None and len(samples) > max_rows:
+        sizes = samples.groupby("enrolment_id", sort=True).size()
+        order = np.random.default_rng(0).permutation(len(sizes))
+        kept = sizes.index[order][np.cumsum(sizes.to_numpy()[order]) <= max_rows]
+        samples = samples[samples["enrolment_id"].isin(kept)]
+    return samples.reset_index(drop=True)
 
 
 def course_folds(groups) -> np.ndarray:

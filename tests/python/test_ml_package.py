@@ -610,3 +610,19 @@ def test_a_weeks_score_depends_only_on_its_row(site, registry):
     early = before["course_week"] < 4
     np.testing.assert_array_equal(before.loc[early, "probability"], after.loc[early, "probability"])
     assert not np.array_equal(before.loc[~early, "probability"], after.loc[~early, "probability"])
+
+
+def test_training_samples_are_capped_by_whole_enrolments(site):
+    from early_warning.ml.train import training_samples
+
+    features, outcomes, courses = site
+    full = training_samples(features, outcomes, courses, "dropout", max_rows=None)
+    capped = training_samples(features, outcomes, courses, "dropout", max_rows=200)
+    again = training_samples(features, outcomes, courses, "dropout", max_rows=200)
+    assert len(full) > 200 >= len(capped) > 150
+    pd.testing.assert_frame_equal(capped, again)  # the same subset every time
+    # whole enrolments: every kept enrolment has all its weeks
+    weeks = full.groupby("enrolment_id").size()
+    kept = capped.groupby("enrolment_id").size()
+    assert (kept == weeks.loc[kept.index]).all()
+    assert capped["courseid"].nunique() == full["courseid"].nunique()
