@@ -30,6 +30,7 @@ lint: setup
 	$(BIN)/ruff check early_warning tests python_models
 	$(BIN)/ruff format --check early_warning tests python_models
 	$(BIN)/sqlfluff lint models analyses
+	$(BIN)/sqlfluff lint models analyses --config .sqlfluff-oulad
 
 pytest: setup
 	$(BIN)/pytest

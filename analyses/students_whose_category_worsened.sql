@@ -21,7 +21,7 @@ courses as (
 
 users as (
 
-    select * from {{ ref('stg_moodle__users') }}
+    select * from {{ lms_ref('users') }}
 
 ),
 

@@ -60,3 +60,12 @@
         else 2
     end
 {%- endmacro %}
+
+{#-
+    An activity figure of the feature mart, NULL (unknown) in a course without
+    an activity log (has_activity_log false: OULAD presentations without
+    clicks), so that missing data never reads as a student who did nothing.
+-#}
+{% macro if_activity_logged(expression, alias=none) -%}
+    case when has_activity_log then {{ expression }} end as {{ alias or expression }}
+{%- endmacro %}

@@ -8,6 +8,9 @@
     {%- if not execute or flags.WHICH not in ('run', 'build', 'test', 'seed', 'snapshot') -%}
         {{ return('') }}
     {%- endif -%}
+    {%- if lms_source() != 'moodle' -%}
+        {{ return('') }}
+    {%- endif -%}
     {%- set required = [] -%}
     {%- for node in graph.sources.values() if node.source_name == 'moodle' -%}
         {%- do required.append(node.name) -%}

@@ -15,13 +15,13 @@ with
 
 assignments as (
 
-    select * from {{ ref('stg_moodle__assignments') }}
+    select * from {{ lms_ref('assignments') }}
 
 ),
 
 submissions as (
 
-    select * from {{ ref('stg_moodle__assign_submissions') }}
+    select * from {{ lms_ref('assign_submissions') }}
     where submission_status = 'submitted' and is_latest
 
 ),

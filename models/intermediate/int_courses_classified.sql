@@ -11,7 +11,7 @@ with
 
 courses as (
 
-    select * from {{ ref('stg_moodle__courses') }}
+    select * from {{ lms_ref('courses') }}
     where not is_site_course
 
 ),
@@ -24,11 +24,20 @@ as_of as (
 
 completion_criteria as (
 
-    select
-        courseid,
-        count(*) as n_completion_criteria
-    from {{ ref('stg_moodle__course_completion_criteria') }}
-    group by courseid
+    {% if lms_source() == 'oulad' -%}
+        -- OULAD has no completion criteria
+        select
+            courseid,
+            0 as n_completion_criteria
+        from courses
+        where false
+    {%- else -%}
+        select
+            courseid,
+            count(*) as n_completion_criteria
+        from {{ ref('stg_moodle__course_completion_criteria') }}
+        group by courseid
+    {%- endif %}
 
 ),
 
@@ -43,6 +52,7 @@ classified as (
         courses.enddate,
         courses.is_completion_enabled,
         coalesce(completion_criteria.n_completion_criteria, 0) > 0 as has_completion_criteria,
+        {{ 'courses.has_activity_log' if lms_source() == 'oulad' else 'true' }} as has_activity_log,
         as_of.as_of,
         case
             when courses.startdate > as_of.as_of then 'not_started'
@@ -76,6 +86,7 @@ final as (
         enddate,
         is_completion_enabled,
         has_completion_criteria,
+        has_activity_log,
         course_status,
         planned_weeks,
         case when last_week < 0 then 0 else last_week end as last_week,

@@ -17,6 +17,9 @@
     asleep; 13 days -> falling asleep; 14 days -> asleep; 10 events a week for
     four weeks, then 4 in the last two weeks (2 a week, under half of 10) ->
     falling asleep even when active yesterday.
+
+    Courses without an activity log (has_activity_log false) get no rows: their
+    students' activity is unknown, and a category would be a guess.
 -#}
 
 with
@@ -58,6 +61,8 @@ with_reason as (
             else 'active'
         end as category_reason
     from features
+    -- no activity log (OULAD presentations without clicks): no category can be known
+    where has_activity_log
 
 ),
 

@@ -4,7 +4,8 @@
 
     * A student is a user holding the `student` role in the course context and
       having at least one user enrolment in the course; teachers and managers are
-      not students.
+      not students. On OULAD (var lms_source), every registration is a student
+      enrolment (int_oulad_registrations_mapped).
     * Several user enrolments of the same user in one course (e.g. manual and
       self) are merged: start = the earliest start (timestart, or timecreated when
       unrestricted), end = the latest end, NULL (open) when any of them is open.
@@ -24,68 +25,96 @@ courses as (
 
 users as (
 
-    select * from {{ ref('stg_moodle__users') }}
+    select * from {{ lms_ref('users') }}
 
 ),
+{% if lms_source() == 'oulad' %}
+    registrations as (
 
-user_enrolments as (
+        select * from {{ ref('int_oulad_registrations_mapped') }}
 
-    select * from {{ ref('stg_moodle__user_enrolments') }}
+    ),
 
-),
+    student_roles as (
 
-enrol_methods as (
+        select distinct
+            courseid,
+            userid
+        from registrations
 
-    select * from {{ ref('stg_moodle__enrol_methods') }}
+    ),
 
-),
+    course_user_enrolments as (
 
-role_assignments as (
+        select
+            courseid,
+            userid,
+            ends_at,
+            starts_at,
+            is_active
+        from registrations
 
-    select * from {{ ref('stg_moodle__role_assignments') }}
+    ),
+{% else %}
+    user_enrolments as (
 
-),
+        select * from {{ ref('stg_moodle__user_enrolments') }}
 
-contexts as (
+    ),
 
-    select * from {{ ref('stg_moodle__contexts') }}
+    enrol_methods as (
 
-),
+        select * from {{ ref('stg_moodle__enrol_methods') }}
 
-roles as (
+    ),
 
-    select * from {{ ref('stg_moodle__roles') }}
+    role_assignments as (
 
-),
+        select * from {{ ref('stg_moodle__role_assignments') }}
 
-student_roles as (
+    ),
 
-    select distinct
-        contexts.instanceid as courseid,
-        role_assignments.userid
-    from role_assignments
-    inner join contexts
-        on role_assignments.context_id = contexts.context_id
-    inner join roles
-        on role_assignments.role_id = roles.role_id
-    where contexts.contextlevel = 50
-        and roles.role_shortname = 'student'
+    contexts as (
 
-),
+        select * from {{ ref('stg_moodle__contexts') }}
 
-course_user_enrolments as (
+    ),
 
-    select
-        enrol_methods.courseid,
-        user_enrolments.userid,
-        user_enrolments.timeend as ends_at,
-        coalesce(user_enrolments.timestart, user_enrolments.timecreated) as starts_at,
-        user_enrolments.is_active and enrol_methods.is_enabled as is_active
-    from user_enrolments
-    inner join enrol_methods
-        on user_enrolments.enrol_id = enrol_methods.enrol_id
+    roles as (
 
-),
+        select * from {{ ref('stg_moodle__roles') }}
+
+    ),
+
+    student_roles as (
+
+        select distinct
+            contexts.instanceid as courseid,
+            role_assignments.userid
+        from role_assignments
+        inner join contexts
+            on role_assignments.context_id = contexts.context_id
+        inner join roles
+            on role_assignments.role_id = roles.role_id
+        where contexts.contextlevel = 50
+            and roles.role_shortname = 'student'
+
+    ),
+
+    course_user_enrolments as (
+
+        select
+            enrol_methods.courseid,
+            user_enrolments.userid,
+            user_enrolments.timeend as ends_at,
+            coalesce(user_enrolments.timestart, user_enrolments.timecreated) as starts_at,
+            user_enrolments.is_active and enrol_methods.is_enabled as is_active
+        from user_enrolments
+        inner join enrol_methods
+            on user_enrolments.enrol_id = enrol_methods.enrol_id
+
+    ),
+{% endif %}
 
 merged as (
 

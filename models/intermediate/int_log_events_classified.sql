@@ -24,7 +24,7 @@ with
 
 log_events as (
 
-    select * from {{ ref('stg_moodle__log_events') }}
+    select * from {{ lms_ref('log_events') }}
 
 ),
 
@@ -48,7 +48,7 @@ users as (
     select
         userid,
         is_deleted
-    from {{ ref('stg_moodle__users') }}
+    from {{ lms_ref('users') }}
 
 ),
 

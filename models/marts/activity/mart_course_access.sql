@@ -8,29 +8,30 @@
 -#}
 
 with
+{% if lms_source() != 'oulad' %}
+    role_assignments as (
 
-role_assignments as (
+        select * from {{ ref('stg_moodle__role_assignments') }}
 
-    select * from {{ ref('stg_moodle__role_assignments') }}
+    ),
 
-),
+    contexts as (
 
-contexts as (
+        select * from {{ ref('stg_moodle__contexts') }}
 
-    select * from {{ ref('stg_moodle__contexts') }}
+    ),
 
-),
+    roles as (
 
-roles as (
+        select * from {{ ref('stg_moodle__roles') }}
+        where role_shortname in ('manager', 'editingteacher', 'teacher')
 
-    select * from {{ ref('stg_moodle__roles') }}
-    where role_shortname in ('manager', 'editingteacher', 'teacher')
-
-),
+    ),
+{% endif %}
 
 users as (
 
-    select * from {{ ref('stg_moodle__users') }}
+    select * from {{ lms_ref('users') }}
     where not is_deleted
 
 ),
@@ -45,19 +46,28 @@ courses as (
 ),
 
 assignments as (
-
-    select
-        role_assignments.userid,
-        roles.role_shortname,
-        contexts.contextlevel,
-        contexts.instanceid
-    from role_assignments
-    inner join roles
-        on role_assignments.role_id = roles.role_id
-    inner join contexts
-        on role_assignments.context_id = contexts.context_id
-    where contexts.contextlevel in (10, 40, 50)
-
+    {% if lms_source() == 'oulad' %}
+    -- OULAD names no teachers: nobody gets teacher access
+        select
+            userid,
+            'teacher' as role_shortname,
+            50 as contextlevel,
+            userid as instanceid
+        from users
+        where false
+    {% else %}
+        select
+            role_assignments.userid,
+            roles.role_shortname,
+            contexts.contextlevel,
+            contexts.instanceid
+        from role_assignments
+        inner join roles
+            on role_assignments.role_id = roles.role_id
+        inner join contexts
+            on role_assignments.context_id = contexts.context_id
+        where contexts.contextlevel in (10, 40, 50)
+    {% endif %}
 ),
 
 granted as (

@@ -46,13 +46,13 @@ events as (
 
 course_modules as (
 
-    select * from {{ ref('stg_moodle__course_modules') }}
+    select * from {{ lms_ref('course_modules') }}
 
 ),
 
 modules as (
 
-    select * from {{ ref('stg_moodle__modules') }}
+    select * from {{ lms_ref('modules') }}
 
 ),
 
@@ -61,16 +61,25 @@ assignments as (
     select
         assign_id,
         assign_name
-    from {{ ref('stg_moodle__assignments') }}
+    from {{ lms_ref('assignments') }}
 
 ),
 
 quizzes as (
 
-    select
-        quiz_id,
-        quiz_name
-    from {{ ref('stg_moodle__quizzes') }}
+    {% if lms_source() == 'oulad' -%}
+        -- OULAD has no quizzes (its computer-marked assessments are assignments)
+        select
+            assign_id as quiz_id,
+            assign_name as quiz_name
+        from assignments
+        where false
+    {%- else -%}
+        select
+            quiz_id,
+            quiz_name
+        from {{ ref('stg_moodle__quizzes') }}
+    {%- endif %}
 
 ),
 

@@ -39,18 +39,27 @@ as_of as (
 
 users as (
 
-    select * from {{ ref('stg_moodle__users') }}
+    select * from {{ lms_ref('users') }}
 
 ),
 
 telegram_chats as (
 
-    select
-        userid,
-        max(preference_value) as telegram_chat_id
-    from {{ ref('stg_moodle__user_preferences') }}
-    where preference_name = '{{ var("moodle_telegram_chat_preference") }}' and preference_value <> ''
-    group by userid
+    {% if lms_source() == 'oulad' -%}
+        -- OULAD has no Telegram chats
+        select
+            userid,
+            username as telegram_chat_id
+        from users
+        where false
+    {%- else -%}
+        select
+            userid,
+            max(preference_value) as telegram_chat_id
+        from {{ ref('stg_moodle__user_preferences') }}
+        where preference_name = '{{ var("moodle_telegram_chat_preference") }}' and preference_value <> ''
+        group by userid
+    {%- endif %}
 
 ),
 

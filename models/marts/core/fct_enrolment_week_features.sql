@@ -4,7 +4,9 @@
     week's feature_cutoff (the week's end, or as_of for the current week), so a
     week's row never changes when later events arrive.
     Cohort figures compare the student with the other students of the same
-    course in the same week.
+    course in the same week. In a course without an activity log (OULAD
+    presentations without clicks: has_activity_log false) every activity figure
+    is NULL (unknown), never 0.
 -#}
 
 with
@@ -37,6 +39,7 @@ courses as (
 
     select
         courseid,
+        has_activity_log,
         is_completion_enabled and has_completion_criteria as tracks_completion
     from {{ ref('int_courses_classified') }}
 
@@ -208,9 +211,10 @@ with_cohort as (
     select
         derived.*,
         cohort_stats.cohort_size,
-        case when courses.tracks_completion then 1 else 0 end as course_tracks_completion,
+        courses.has_activity_log,
         cohort_stats.cohort_events_p25,
         cohort_stats.cohort_events_median,
+        case when courses.tracks_completion then 1 else 0 end as course_tracks_completion,
         {{ smoothed_ratio('derived.n_events', 'cohort_stats.cohort_events_median') }} as events_vs_cohort_median,
         {{ smoothed_ratio('derived.n_active_days', 'cohort_stats.cohort_active_days_median') }}
             as active_days_vs_cohort_median,
@@ -250,29 +254,29 @@ final as (
         feature_cutoff,
         is_complete_week,
         weeks_enrolled,
-        n_events,
-        n_course_views,
-        n_content_views,
-        n_forum_reads,
-        n_forum_posts,
-        n_assignment_events,
-        n_quiz_events,
-        n_grade_views,
-        n_other_events,
-        n_active_days,
-        n_events_so_far,
-        n_active_days_so_far,
-        n_forum_posts_so_far,
-        n_events_last_2_weeks,
-        events_prior_weekly_avg,
-        events_before_last_2_weeks_weekly_avg,
-        {{ smoothed_ratio('n_events', 'events_prior_weekly_avg') }} as events_trend_ratio,
-        last_event_at,
-        days_since_last_activity,
+        {{ if_activity_logged('n_events') }},
+        {{ if_activity_logged('n_course_views') }},
+        {{ if_activity_logged('n_content_views') }},
+        {{ if_activity_logged('n_forum_reads') }},
+        {{ if_activity_logged('n_forum_posts') }},
+        {{ if_activity_logged('n_assignment_events') }},
+        {{ if_activity_logged('n_quiz_events') }},
+        {{ if_activity_logged('n_grade_views') }},
+        {{ if_activity_logged('n_other_events') }},
+        {{ if_activity_logged('n_active_days') }},
+        {{ if_activity_logged('n_events_so_far') }},
+        {{ if_activity_logged('n_active_days_so_far') }},
+        {{ if_activity_logged('n_forum_posts_so_far') }},
+        {{ if_activity_logged('n_events_last_2_weeks') }},
+        {{ if_activity_logged('events_prior_weekly_avg') }},
+        {{ if_activity_logged('events_before_last_2_weeks_weekly_avg') }},
+        {{ if_activity_logged(smoothed_ratio('n_events', 'events_prior_weekly_avg'), 'events_trend_ratio') }},
+        {{ if_activity_logged('last_event_at') }},
+        {{ if_activity_logged('days_since_last_activity') }},
         days_since_enrolment_start,
-        n_events_so_far > 0 as has_started,
-        active_week_streak,
-        inactive_week_streak,
+        {{ if_activity_logged('n_events_so_far > 0', 'has_started') }},
+        {{ if_activity_logged('active_week_streak') }},
+        {{ if_activity_logged('inactive_week_streak') }},
         assignments_due_so_far,
         assignments_submitted_so_far,
         assignments_on_time_so_far,
@@ -282,20 +286,21 @@ final as (
         quiz_avg_score_so_far,
         grades_so_far,
         grade_avg_so_far,
-        cognitive_depth_week,
-        cognitive_depth_so_far,
-        social_breadth_week,
-        social_breadth_so_far,
+        {{ if_activity_logged('cognitive_depth_week') }},
+        {{ if_activity_logged('cognitive_depth_so_far') }},
+        {{ if_activity_logged('social_breadth_week') }},
+        {{ if_activity_logged('social_breadth_so_far') }},
         cohort_size,
-        cohort_events_p25,
-        cohort_events_median,
-        events_vs_cohort_median,
-        active_days_vs_cohort_median,
-        events_so_far_vs_cohort_median,
-        events_cohort_percentile,
-        events_so_far_cohort_percentile,
+        {{ if_activity_logged('cohort_events_p25') }},
+        {{ if_activity_logged('cohort_events_median') }},
+        {{ if_activity_logged('events_vs_cohort_median') }},
+        {{ if_activity_logged('active_days_vs_cohort_median') }},
+        {{ if_activity_logged('events_so_far_vs_cohort_median') }},
+        {{ if_activity_logged('events_cohort_percentile') }},
+        {{ if_activity_logged('events_so_far_cohort_percentile') }},
         grade_avg_cohort_percentile,
-        course_tracks_completion
+        course_tracks_completion,
+        has_activity_log
     from with_cohort
 
 )

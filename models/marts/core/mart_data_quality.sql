@@ -26,7 +26,7 @@ enrolled_courses as (
 
 users as (
 
-    select * from {{ ref('stg_moodle__users') }}
+    select * from {{ lms_ref('users') }}
 
 ),
 
