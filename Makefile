@@ -7,7 +7,9 @@ BIN := $(VENV)/bin
 DEMO_SIZE ?= small
 DEMO_DIR ?= data/demo
 
-.PHONY: setup demo demo-data build docs lint test pytest clean
+OULAD_DIR ?= ../shared/datasets/oulad
+
+.PHONY: setup demo demo-data build docs lint test pytest clean oulad oulad-benchmark
 
 setup: $(VENV)/.installed
 
@@ -22,6 +24,14 @@ demo-data: setup
 
 demo: demo-data
 	$(BIN)/dbt build --vars '{moodle_files_path: $(DEMO_DIR)}'
+
+# the whole pipeline on the real OULAD files (README "OULAD"), in its own warehouse
+oulad: setup
+	EW_DUCKDB_PATH=target/oulad.duckdb EW_ML_PLOTS_PATH=target/oulad_plots $(BIN)/dbt build --vars '{lms_source: oulad, oulad_files_path: $(OULAD_DIR)}'
+
+# the temporal benchmark against published results: benchmarks/oulad/report.md
+oulad-benchmark: setup
+	$(BIN)/python -m early_warning.oulad_benchmark --source $(OULAD_DIR) --out benchmarks/oulad
 
 docs: setup
 	$(BIN)/dbt docs generate --vars '{moodle_files_path: $(DEMO_DIR)}'

@@ -119,7 +119,10 @@ def write_slice(
     }
     counts = {}
     for table in OULAD_TABLES:
-        columns = [row[0] for row in con.sql(f"describe select * from {_read(con, source, table)}").fetchall()]
+        columns = [
+            row[0]
+            for row in con.sql(f"describe select * from {_read(con, source, table)}").fetchall()
+        ]
         select = selects[table].replace(
             "select t.*", "select " + ", ".join(f't."{c}"' for c in columns), 1
         )
@@ -133,25 +136,143 @@ def write_slice(
     return counts
 
 
+def load_oulad(
+    source: Path,
+    schema: str = "oulad_raw",
+    settings=None,
+    force: bool = False,
+    create_database: bool = False,
+    quiet: bool = False,
+) -> dict[str, int]:
+    """Load the OULAD files of ``source`` into ``<schema>.<table>`` of PostgreSQL
+    (``oulad_source: database``): text columns named like the file header, rows
+    streamed with ``COPY ... FROM STDIN`` (plain or gzipped, never in memory),
+    one transaction, then ANALYZE. The dbt staging models cast and clean the
+    values ('' and '?' are missing). Like the Moodle loader, it only replaces
+    tables it created itself unless ``force``. Returns the rows loaded per table."""
+    import gzip
+    import time
+
+    from psycopg2 import sql
+
+    from early_warning.loader import (
+        LOADER_MARK,
+        LoaderError,
+        _existing_table,
+        connect,
+        pg_settings,
+    )
+
+    source = Path(source)
+    settings = settings or pg_settings()
+    files = {table: oulad_file(source, table) for table in OULAD_TABLES}
+    con = connect(settings, create_database=create_database)
+    counts: dict[str, int] = {}
+    started = time.monotonic()
+    try:
+        with con, con.cursor() as cur:
+            cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
+            for table, path in files.items():
+                opener = gzip.open if path.suffix == ".gz" else open
+                with opener(path, "rt", encoding="utf-8", newline="") as handle:
+                    header = handle.readline().strip().split(",")
+                columns = [name.strip().strip('"') for name in header]
+                ident = sql.Identifier(schema, table)
+                exists, comment, _ = _existing_table(cur, schema, table)
+                if exists and comment != LOADER_MARK and not force:
+                    raise LoaderError(
+                        f"{schema}.{table} exists and was not created by this loader: refusing to "
+                        "overwrite it. Load into another schema (--schema) or pass --force."
+                    )
+                if exists:
+                    cur.execute(sql.SQL("drop table {} cascade").format(ident))
+                cur.execute(
+                    sql.SQL("create table {} ({})").format(
+                        ident,
+                        sql.SQL(", ").join(
+                            sql.SQL("{} text").format(sql.Identifier(c)) for c in columns
+                        ),
+                    )
+                )
+                cur.execute(
+                    sql.SQL("comment on table {} is {}").format(ident, sql.Literal(LOADER_MARK))
+                )
+                with opener(path, "rb") as handle:
+                    cur.copy_expert(
+                        sql.SQL("copy {} from stdin with (format csv, header true)")
+                        .format(ident)
+                        .as_string(con),
+                        handle,
+                    )
+                counts[table] = cur.rowcount
+                if not quiet:
+                    print(
+                        f"[oulad] {schema}.{table}: {counts[table]:,} rows ({time.monotonic() - started:.1f} s)",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+        con.autocommit = True
+        with con.cursor() as cur:
+            for table in files:
+                cur.execute(sql.SQL("analyze {}").format(sql.Identifier(schema, table)))
+    finally:
+        con.close()
+    return counts
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m early_warning.oulad",
-        description="Cut a small slice of the OULAD files (chosen presentations, first N students each).",
+        description="Work with the OULAD files: cut a small slice, or load them into PostgreSQL.",
     )
-    parser.add_argument(
+    commands = parser.add_subparsers(dest="command", required=True)
+    load = commands.add_parser(
+        "load", help="load the OULAD files into PostgreSQL (oulad_source: database)"
+    )
+    load.add_argument(
         "--source", type=Path, default=DEFAULT_OULAD_PATH, help="folder of the official OULAD files"
     )
-    parser.add_argument("--out", type=Path, required=True, help="folder to write the slice to")
-    parser.add_argument(
+    load.add_argument("--schema", default="oulad_raw", help="target schema (default oulad_raw)")
+    load.add_argument(
+        "--force", action="store_true", help="replace tables this loader did not create"
+    )
+    load.add_argument(
+        "--create-database", action="store_true", help="create EW_PG_DATABASE when missing"
+    )
+    load.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    cut = commands.add_parser(
+        "slice", help="cut a slice: chosen presentations, first N students each"
+    )
+    cut.add_argument(
+        "--source", type=Path, default=DEFAULT_OULAD_PATH, help="folder of the official OULAD files"
+    )
+    cut.add_argument("--out", type=Path, required=True, help="folder to write the slice to")
+    cut.add_argument(
         "--presentations",
-        default="AAA 2013J, AAA 2014J, BBB 2013J, BBB 2014J",
+        default="AAA 2013J, AAA 2014J, BBB 2013J, BBB 2014B",
         help="comma-separated 'AAA 2013J' codes",
     )
-    parser.add_argument(
+    cut.add_argument(
         "--max-students", type=int, default=None, help="first N students (by id) per presentation"
     )
-    parser.add_argument("--gzip", action="store_true", help="write .csv.gz instead of .csv")
+    cut.add_argument("--gzip", action="store_true", help="write .csv.gz instead of .csv")
     args = parser.parse_args(argv)
+    if args.command == "load":
+        from early_warning.loader import LoaderError
+
+        try:
+            counts = load_oulad(
+                args.source,
+                args.schema,
+                force=args.force,
+                create_database=args.create_database,
+                quiet=args.quiet,
+            )
+        except (OuladFilesError, LoaderError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"loaded {sum(counts.values()):,} rows into schema {args.schema}")
+        return 0
     try:
         counts = write_slice(
             args.source,

@@ -22,7 +22,7 @@
         {%- if target.type != 'duckdb' -%}
             {{ exceptions.raise_compiler_error(
                 "oulad_source = 'files' works on DuckDB only. On " ~ target.type
-                ~ ", load the OULAD files into the warehouse (python -m early_warning.loader --oulad <folder>)"
+                ~ ", load the OULAD files into the warehouse (python -m early_warning.oulad load --source <folder>)"
                 ~ " and run with --vars '{lms_source: oulad, oulad_source: database}'."
             ) }}
         {%- endif -%}
@@ -72,7 +72,7 @@
         {%- if missing -%}
             {{ exceptions.raise_compiler_error(
                 "OULAD tables missing in the warehouse: " ~ (missing | join(', '))
-                ~ ". Load them (python -m early_warning.loader --oulad <folder>), or set the var"
+                ~ ". Load them (python -m early_warning.oulad load --source <folder>), or set the var"
                 ~ " oulad_schema to the schema that holds them."
             ) }}
         {%- endif -%}

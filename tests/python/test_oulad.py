@@ -217,3 +217,69 @@ def test_unknown_lms_source_is_refused(tmp_path):
     result = project.run("parse", check=False)
     assert result.returncode != 0
     assert "lms_source" in result.stdout and "'moodle'" in result.stdout
+
+
+@pytest.mark.postgres
+def test_postgres_builds_the_same_oulad_marts(oulad_slice, tmp_path):
+    """Loaded with `early_warning.oulad load`, built on PostgreSQL: the marts equal DuckDB's."""
+    import os
+    import secrets
+
+    import psycopg2
+
+    from early_warning.compare import (
+        MART_KEYS,
+        DuckDBWarehouse,
+        PostgresWarehouse,
+        compare_warehouses,
+    )
+    from early_warning.loader import pg_settings
+    from early_warning.oulad import OULAD_TABLES, load_oulad
+
+    if os.environ.get("EW_SKIP_POSTGRES") == "1":
+        pytest.skip("EW_SKIP_POSTGRES=1: PostgreSQL tests skipped")
+    database = f"ew_test_oulad_{secrets.token_hex(4)}"
+    settings = pg_settings(dsn_env=None)
+    admin = psycopg2.connect(**settings.connect_kwargs(dbname="postgres"))
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'create database "{database}"')
+    try:
+        db_settings = pg_settings(dsn_env=None, environ={**os.environ, "EW_PG_DATABASE": database})
+        counts = load_oulad(oulad_slice, schema="oulad_raw", settings=db_settings, quiet=True)
+        assert set(counts) == set(OULAD_TABLES)
+        expected_clicks = len((oulad_slice / "studentVle.csv").read_text().splitlines()) - 1
+        assert counts["studentVle"] == expected_clicks
+
+        as_of = STARTS["2014J"] + 100 * DAY  # AAA 2014J running: every mart has rows
+        sql_only = ("--exclude", "path:python_models+")
+        pg = DbtProject(
+            workdir=tmp_path / "pg",
+            target="postgres",
+            vars={"lms_source": "oulad", "oulad_source": "database", "as_of": as_of},
+            extra_env={"EW_PG_DATABASE": database, "EW_PG_SCHEMA": "ew"},
+        )
+        pg.run("build", *sql_only)
+        duck = DbtProject(
+            workdir=tmp_path / "duck",
+            vars={"lms_source": "oulad", "oulad_files_path": str(oulad_slice), "as_of": as_of},
+        )
+        duck.run("build", *sql_only)
+
+        marts = {
+            name: key for name, key in MART_KEYS.items() if not name.startswith("mart_ai_usage")
+        }
+        left = DuckDBWarehouse(duck.duckdb_path)
+        con = psycopg2.connect(**db_settings.connect_kwargs())
+        right = PostgresWarehouse(con, schema="ew_marts")
+        try:
+            result = compare_warehouses(left, right, marts=marts, optional_marts={})
+        finally:
+            left.close()
+            right.close()
+        assert result.ok, result.report()
+        assert all(m.rows[0] > 0 for m in result.marts if m.mart not in ("mart_course_access",))
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'drop database if exists "{database}" with (force)')
+        admin.close()
