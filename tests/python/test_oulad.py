@@ -8,6 +8,7 @@ from the slice's raw files, independently of the SQL.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -28,6 +29,7 @@ PRESENTATIONS = [("AAA", "2013J"), ("AAA", "2014J"), ("BBB", "2013J"), ("BBB", "
 DAY = 86400
 # Unix seconds of the presentation starts (1 October / 1 February, UTC)
 STARTS = {"2013J": 1380585600, "2014J": 1412121600, "2014B": 1391212800}
+AS_OF = STARTS["2014J"] + 100 * DAY
 
 
 @pytest.fixture(scope="module")
@@ -54,10 +56,12 @@ def raw(oulad_slice) -> dict[str, pd.DataFrame]:
 
 @pytest.fixture(scope="module")
 def oulad_build(oulad_slice, tmp_path_factory) -> DbtProject:
-    """`dbt build` (every model, data test, unit test and the classifiers) on the slice."""
+    """`dbt build` (every model, data test, unit test and the classifiers) on the slice,
+    as_of inside AAA 2014J: the other three presentations are finished (training
+    labels), AAA 2014J is running (scored)."""
     project = DbtProject(
         workdir=tmp_path_factory.mktemp("oulad_build"),
-        vars={"lms_source": "oulad", "oulad_files_path": str(oulad_slice)},
+        vars={"lms_source": "oulad", "oulad_files_path": str(oulad_slice), "as_of": AS_OF},
     )
     project.run("build")
     return project
@@ -83,14 +87,35 @@ def test_presentations_are_courses_with_their_dates(oulad_build, raw):
         if presentation in STARTS:
             assert start == STARTS[presentation]
         assert end == start + (lengths[name] + 1) * DAY
-        assert status == "finished"  # default as_of: the day after the last presentation ended
+        assert status == ("running" if name == "AAA 2014J" else "finished")
         assert has_log == name.startswith("AAA")
+
+
+def test_default_as_of_is_the_day_after_the_last_presentation(oulad_build, raw):
+    """Without the var, every presentation is finished (`dbt show` runs the model, builds nothing)."""
+    result = oulad_build.run(
+        "show",
+        "--select",
+        "int_as_of_resolved",
+        "--output",
+        "json",
+        vars={"as_of": ""},
+    )
+    lengths = {
+        f"{r.code_module} {r.code_presentation}": int(r.module_presentation_length)
+        for r in raw["courses"].itertuples()
+    }
+    last_end = max(_courses(oulad_build)[name][2] for name in lengths)
+    assert str(last_end + DAY) in result.stdout
+    assert "last_oulad_presentation_end" in result.stdout
 
 
 def test_labels_are_the_final_results(oulad_build, raw):
     info = raw["studentInfo"]
     expected = {}
     for (module, presentation), group in info.groupby(["code_module", "code_presentation"]):
+        if f"{module} {presentation}" == "AAA 2014J":
+            continue  # running at as_of: no labels yet
         expected[f"{module} {presentation}"] = (
             len(group),
             int((group.final_result == "Withdrawn").sum()),
@@ -178,8 +203,6 @@ def test_assessments_are_assignments_with_deadlines_and_scores(oulad_build, raw)
 
 def test_classifiers_train_and_score_running_presentations(oulad_build):
     """With as_of inside AAA 2014J, the others are finished: models train on them and score AAA 2014J."""
-    as_of = STARTS["2014J"] + 100 * DAY
-    oulad_build.run("build", vars={"as_of": as_of, "ml_force_retrain": True})
     courses = _courses(oulad_build)
     assert courses["AAA 2014J"][3] == "running"
     targets = {r[0] for r in oulad_build.query("select distinct target from ml.ml_model_registry")}
@@ -251,7 +274,7 @@ def test_postgres_builds_the_same_oulad_marts(oulad_slice, tmp_path):
         expected_clicks = len((oulad_slice / "studentVle.csv").read_text().splitlines()) - 1
         assert counts["studentVle"] == expected_clicks
 
-        as_of = STARTS["2014J"] + 100 * DAY  # AAA 2014J running: every mart has rows
+        as_of = AS_OF  # AAA 2014J running: every mart has rows
         sql_only = ("--exclude", "path:python_models+")
         pg = DbtProject(
             workdir=tmp_path / "pg",
@@ -283,3 +306,24 @@ def test_postgres_builds_the_same_oulad_marts(oulad_slice, tmp_path):
         with admin.cursor() as cur:
             cur.execute(f'drop database if exists "{database}" with (force)')
         admin.close()
+
+
+def test_docs_describe_every_oulad_model_and_column(oulad_build):
+    oulad_build.run("docs", "generate")
+    manifest = json.loads((oulad_build.target_path / "manifest.json").read_text())
+    catalog = json.loads((oulad_build.target_path / "catalog.json").read_text())
+    undocumented = []
+    for unique_id, node in manifest["nodes"].items():
+        if node["resource_type"] != "model" or "oulad" not in node["name"]:
+            continue
+        if not node.get("description", "").strip():
+            undocumented.append(unique_id)
+        documented = {
+            name.lower()
+            for name, col in node["columns"].items()
+            if col.get("description", "").strip()
+        }
+        for column in catalog["nodes"].get(unique_id, {}).get("columns", {}):
+            if column.lower() not in documented:
+                undocumented.append(f"{unique_id}.{column}")
+    assert undocumented == []
