@@ -44,6 +44,21 @@ events as (
 
 ),
 
+last_part_activity as (
+
+    select
+        events.enrolment_id,
+        count(*) as n_events_last_part
+    from events
+    inner join courses
+        on events.courseid = courses.courseid
+    where events.timecreated >= courses.enddate
+        - {{ var('label_last_share_of_course') }} * (courses.enddate - courses.startdate)
+        and events.timecreated < courses.enddate
+    group by events.enrolment_id
+
+),
+
 {% if lms_source() == 'oulad' -%}
     final_results as (
 
@@ -66,21 +81,6 @@ events as (
         left join final_results
             on enrolments.courseid = final_results.courseid
                 and enrolments.userid = final_results.userid
-
-    ),
-
-    last_part_activity as (
-
-        select
-            events.enrolment_id,
-            count(*) as n_events_last_part
-        from events
-        inner join courses
-            on events.courseid = courses.courseid
-        where events.timecreated >= courses.enddate
-            - {{ var('label_last_share_of_course') }} * (courses.enddate - courses.startdate)
-            and events.timecreated < courses.enddate
-        group by events.enrolment_id
 
     ),
 
@@ -158,21 +158,6 @@ events as (
             max(gradepass) as gradepass
         from course_grade_items
         group by courseid
-
-    ),
-
-    last_part_activity as (
-
-        select
-            events.enrolment_id,
-            count(*) as n_events_last_part
-        from events
-        inner join courses
-            on events.courseid = courses.courseid
-        where events.timecreated >= courses.enddate
-            - {{ var('label_last_share_of_course') }} * (courses.enddate - courses.startdate)
-            and events.timecreated < courses.enddate
-        group by events.enrolment_id
 
     ),
 
