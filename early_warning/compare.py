@@ -52,6 +52,8 @@ ML_MART_KEYS: dict[str, tuple[str, ...]] = {
     "mart_student_current": ("enrolment_id",),
     "mart_model_evaluation": ("model_version", "algorithm", "interval_type", "interval_index"),
     "mart_model_calibration": ("model_version", "probability_kind", "bin_number"),
+    # reads the scores (risk-band rises): on PostgreSQL once the ml-job has run
+    "mart_notification_outbox": ("enrolment_id", "course_week", "transition"),
 }
 
 #: Columns that legitimately differ between two runs (wall-clock times).
