@@ -3,8 +3,12 @@
 Samples are the (enrolment, course week) rows of the feature mart for the
 finished courses, labelled with the enrolment's outcome — the very grid the
 scores use. Validation folds are whole courses (leave-one-course-out up to
-``MAX_LOCO_COURSES`` courses, GroupKFold by course beyond), never random rows:
-a course is never in both the training and the test part of a fold.
+``MAX_LOCO_COURSES`` courses, GroupKFold by course with ``GROUP_K_FOLDS`` folds
+beyond), never random rows: a course is never in both the training and the
+test part of a fold. Every fold refits every candidate, so the fold count is
+the main cost of training: with many courses three folds still hold out
+several whole courses each, at a third of the cost of leave-one-course-out on
+ten courses.
 
 Every candidate gets out-of-fold log-odds; each fold's Platt calibration is
 fitted on the other folds' out-of-fold log-odds (:func:`cross_calibrated`). The
@@ -36,8 +40,8 @@ from early_warning.ml.explain import contributions
 from early_warning.ml.features import FEATURES, feature_matrix
 
 TARGETS: dict[str, str] = {"dropout": "is_dropout", "completion": "is_completed"}
-MAX_LOCO_COURSES = 10
-GROUP_K_FOLDS = 5
+MAX_LOCO_COURSES = 5
+GROUP_K_FOLDS = 3
 BRIER_TIE = 0.002
 MIN_TRAINING_COURSES = 2
 
