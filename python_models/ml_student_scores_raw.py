@@ -12,9 +12,11 @@ def model(dbt, session):
     dbt.config(materialized="table")
     as_of_frame = dbt.ref("int_as_of_resolved").df()
     as_of = int(as_of_frame["as_of"].iloc[0])
+    courses = dbt.ref("int_courses_classified").df()
+    features = dbt.ref("fct_enrolment_week_features")
     scores, messages = jobs.score_running(
-        dbt.ref("fct_enrolment_week_features").df(),
-        dbt.ref("int_courses_classified").df(),
+        features.filter(jobs.courses_filter(courses, "running")).df(),
+        courses,
         dbt.ref("ml_model_registry").df(),
         as_of,
     )

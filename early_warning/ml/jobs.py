@@ -249,6 +249,16 @@ def combined_registry(existing: pd.DataFrame | None, new_rows: pd.DataFrame) -> 
     return pd.concat([kept, new_rows], ignore_index=True)
 
 
+def courses_filter(courses: pd.DataFrame, status: str) -> str:
+    """SQL condition keeping the feature rows of the courses with this course_status.
+
+    The Python models filter the feature mart in the warehouse before pulling it
+    into pandas: on a large site most rows belong to courses the step never uses.
+    """
+    ids = sorted(int(c) for c in courses.loc[courses["course_status"] == status, "courseid"])
+    return f"courseid in ({', '.join(str(c) for c in ids)})" if ids else "false"
+
+
 def current_models(registry: pd.DataFrame, as_of: int) -> dict[str, pd.Series]:
     """The registry row each target scores with: the newest trained at or before as_of."""
     out = {}
