@@ -75,17 +75,22 @@ def training_samples(
     finished = courses.loc[courses["course_status"] == "finished", ["courseid", "planned_weeks"]]
     eligible = outcomes[outcomes["is_label_eligible"].fillna(False).astype(bool)]
     eligible = eligible[eligible[label].notna()][["enrolment_id", label]]
-    samples = features.merge(finished, on="courseid", how="inner").merge(
-        eligible, on="enrolment_id", how="inner"
+    # choose the rows on the narrow key columns first: the wide feature frame is copied
+    # only for the rows kept
+    rows = (
+        features["courseid"].isin(finished["courseid"]).to_numpy()
+        & features["enrolment_id"].isin(eligible["enrolment_id"]).to_numpy()
     )
+    if max_rows is not None and rows.sum() > max_rows:
+        sizes = features.loc[rows, "enrolment_id"].value_counts().sort_index()
+        order = np.random.default_rng(0).permutation(len(sizes))
+        kept = sizes.index[order][np.cumsum(sizes.to_numpy()[order]) <= max_rows]
+        rows &= features["enrolment_id"].isin(kept).to_numpy()
+    samples = features[rows].merge(finished, on="courseid", how="inner")
+    samples = samples.merge(eligible, on="enrolment_id", how="inner")
     samples = samples.rename(columns={label: "y"})
     samples["y"] = samples["y"].astype("int64")
     samples = samples.sort_values(["enrolment_id", "course_week"], kind="stable")
-    if max_rows is not None and len(samples) > max_rows:
-        sizes = samples.groupby("enrolment_id", sort=True).size()
-        order = np.random.default_rng(0).permutation(len(sizes))
-        kept = sizes.index[order][np.cumsum(sizes.to_numpy()[order]) <= max_rows]
-        samples = samples[samples["enrolment_id"].isin(kept)]
     return samples.reset_index(drop=True)
 
 
