@@ -273,7 +273,12 @@ def feature_hashes(rows: pd.DataFrame, features) -> np.ndarray:
     """A 64-bit fingerprint of every row's model inputs (the float matrix the models read)."""
     from early_warning.ml.features import feature_matrix
 
+    # rounded to 12 significant digits: a float aggregate that differs in its last bit
+    # between two builds is the same input (the score differs by far less than 1e-12)
     X = feature_matrix(rows, tuple(features))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        magnitude = np.where(np.isfinite(X) & (X != 0), np.floor(np.log10(np.abs(X))), 0)
+    X = np.round(X / 10.0**magnitude, 11) * 10.0**magnitude
     hashed = pd.util.hash_pandas_object(pd.DataFrame(X), index=False).to_numpy()
     return hashed.view("int64")
 
