@@ -1,7 +1,7 @@
 {#-
     Incremental processing of the log (int_log_events_classified, fct_activity_daily).
 
-    The rule, per run (README "Daily runs"):
+    The rule, per run (README "Daily runs are incremental"):
     * The inputs that decide how OLD log rows are classified are fingerprinted:
       the course ids and start dates, the student enrolments (ids, users, start
       and end) and the users' deleted flags. When the fingerprint differs from
