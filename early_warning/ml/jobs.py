@@ -365,10 +365,13 @@ def score_running(
             unchanged.assign(_keep=True), on=["courseid", "course_week"], how="left"
         )
         rows = rows[flagged["_keep"].isna().to_numpy()].reset_index(drop=True)
-        messages.append(
-            f"incremental: {len(rows)} of {total} rows in course weeks whose features or model "
-            f"changed; {len(unchanged)} course weeks keep their scores"
-        )
+        if previous.empty:
+            messages.append(f"no stored scores: scoring all {total} rows")
+        else:
+            messages.append(
+                f"incremental: {len(rows)} of {total} rows in course weeks whose features or "
+                f"model changed; {len(unchanged)} course weeks keep their scores"
+            )
     for target in TARGETS:
         if target not in models:
             messages.append(
