@@ -52,23 +52,38 @@ class Run:
     peak_rss_mb: float
     ok: bool
     model_seconds: dict[str, float] = field(default_factory=dict)
+    #: user + system CPU seconds of dbt and its threads: less sensitive than the wall time
+    #: to other work on a shared machine (wall >= cpu / cores)
+    cpu_seconds: float = float("nan")
 
 
 def _say(message: str) -> None:
     print(f"[benchmark {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def _timed(cmd: list[str], env: dict, cwd: Path) -> tuple[float, float, int, str]:
-    """Run cmd under /usr/bin/time -v: (wall seconds, peak RSS MB, exit code, output tail)."""
+def _timed(
+    cmd: list[str], env: dict, cwd: Path, log: Path | None = None
+) -> tuple[float, float, int, str, float]:
+    """Run cmd under /usr/bin/time -v: (wall s, peak RSS MB, exit code, output tail, CPU s).
+
+    The command's whole output goes to ``log`` when given (dbt's own log file lacks what
+    the Python models print)."""
     started = time.perf_counter()
     proc = subprocess.run(
         ["/usr/bin/time", "-v", *cmd], cwd=cwd, env=env, capture_output=True, text=True
     )
     wall = time.perf_counter() - started
+    if log is not None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(proc.stdout + proc.stderr)
     match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
     peak_mb = int(match.group(1)) / 1024 if match else float("nan")
+    cpu = sum(
+        float(m.group(1))
+        for m in re.finditer(r"(?:User|System) time \(seconds\): ([\d.]+)", proc.stderr)
+    )
     tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-30:])
-    return wall, peak_mb, proc.returncode, tail
+    return wall, peak_mb, proc.returncode, tail, cpu
 
 
 def _model_seconds(target_path: Path) -> dict[str, float]:
@@ -128,7 +143,9 @@ def run_size(size: str, workdir: Path, postgres: bool, seed: int) -> list[Run]:
             "--vars",
             json.dumps(project.vars),
         ]
-        wall, peak, code, tail = _timed(cmd, project.env(), Path.cwd())
+        wall, peak, code, tail, cpu = _timed(
+            cmd, project.env(), Path.cwd(), project.workdir / f"dbt_{kind}.log"
+        )
         if code != 0:
             _say(f"dbt build failed:\n{tail}")
         runs.append(
@@ -141,9 +158,10 @@ def run_size(size: str, workdir: Path, postgres: bool, seed: int) -> list[Run]:
                 peak,
                 code == 0,
                 _model_seconds(project.target_path),
+                cpu,
             )
         )
-        _say(f"  {wall:.1f} s, peak {peak:,.0f} MB")
+        _say(f"  {wall:.1f} s (CPU {cpu:.1f} s), peak {peak:,.0f} MB")
     if postgres:
         runs.append(_postgres_run(size, site, workdir, log_rows, dbt))
     return runs
@@ -194,7 +212,7 @@ def _postgres_run(size: str, site: Path, workdir: Path, log_rows: int, dbt: str)
         "--exclude",
         "path:python_models+",
     ]
-    wall, peak, code, tail = _timed(cmd, env, Path.cwd())
+    wall, peak, code, tail, cpu = _timed(cmd, env, Path.cwd(), project.workdir / "dbt_full.log")
     if code != 0:
         _say(f"dbt build failed:\n{tail}")
     return Run(
@@ -206,6 +224,7 @@ def _postgres_run(size: str, site: Path, workdir: Path, log_rows: int, dbt: str)
         peak,
         code == 0,
         _model_seconds(project.target_path),
+        cpu,
     )
 
 
@@ -214,7 +233,17 @@ def write_outputs(runs: list[Run], out: Path, command: str) -> None:
     with (out / "results.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(
-            ["size", "engine", "run", "log_rows", "model", "seconds", "peak_rss_mb", "ok"]
+            [
+                "size",
+                "engine",
+                "run",
+                "log_rows",
+                "model",
+                "seconds",
+                "peak_rss_mb",
+                "ok",
+                "cpu_seconds",
+            ]
         )
         for run in runs:
             writer.writerow(
@@ -227,23 +256,36 @@ def write_outputs(runs: list[Run], out: Path, command: str) -> None:
                     f"{run.wall_seconds:.2f}",
                     f"{run.peak_rss_mb:.0f}",
                     run.ok,
+                    f"{run.cpu_seconds:.2f}",
                 ]
             )
             for model, seconds in sorted(run.model_seconds.items(), key=lambda kv: -kv[1]):
                 writer.writerow(
-                    [run.size, run.engine, run.kind, run.log_rows, model, f"{seconds:.2f}", "", ""]
+                    [
+                        run.size,
+                        run.engine,
+                        run.kind,
+                        run.log_rows,
+                        model,
+                        f"{seconds:.2f}",
+                        "",
+                        "",
+                        "",
+                    ]
                 )
     lines = [
         "# Benchmark: scheduled dbt build as the site grows",
         "",
         f"Reproduce: `{command}` (2 cores, 24 GB; figures depend on what else the machine runs).",
         "",
-        "| size | engine | run | log rows | wall (s) | peak memory (MB) | ok | target (10M rows) |",
-        "|---|---|---|---:|---:|---:|---|---|",
+        "| size | engine | run | log rows | wall (s) | CPU (s) | peak memory (MB) | ok "
+        "| target (10M rows) |",
+        "|---|---|---|---:|---:|---:|---:|---|---|",
     ]
     for run in runs:
         lines.append(
             f"| {run.size} | {run.engine} | {run.kind} | {run.log_rows:,} | {run.wall_seconds:.1f} "
+            f"| {run.cpu_seconds:.1f} "
             f"| {run.peak_rss_mb:,.0f} | {'yes' if run.ok else 'no'} | {TARGETS.get((run.engine, run.kind), '')} |"
         )
     lines += ["", "## Where the time goes (slowest models per run)", ""]

@@ -53,3 +53,9 @@
 {% macro duckdb__type_double() -%}
     double
 {%- endmacro %}
+
+
+{#- A double rounded to `digits` decimals, as a double (PostgreSQL has no round(double, int)). -#}
+{% macro round_double(expression, digits=9) -%}
+    cast(round(cast({{ expression }} as decimal(38, 18)), {{ digits }}) as {{ type_double() }})
+{%- endmacro %}

@@ -31,10 +31,13 @@ def model(dbt, session):
     existing = session.sql(f"select * from {dbt.this}").df() if dbt.is_incremental else None
 
     def load_training_data():
+        # only the finished courses' rows reach pandas (the running ones are never trained on)
+        courses = dbt.ref("int_courses_classified").df()
+        features = dbt.ref("fct_enrolment_week_features")
         return (
-            dbt.ref("fct_enrolment_week_features").df(),
+            features.filter(jobs.courses_filter(courses, "finished")).df(),
             dbt.ref("fct_enrolment_outcomes").df(),
-            dbt.ref("int_courses_classified").df(),
+            courses,
         )
 
     update = jobs.update_registry(load_training_data, as_of, existing, retrain_after_days, force)

@@ -118,10 +118,15 @@ def feature_matrix(frame: pd.DataFrame, features: tuple[str, ...] | list[str] = 
             + ", ".join(missing)
             + " (retrain with ml_force_retrain=true after changing the feature mart)"
         )
-    columns = []
-    for name in features:
-        values = pd.to_numeric(frame[name].astype("object"), errors="coerce")
-        columns.append(values.to_numpy(dtype="float64", na_value=np.nan))
-    if not columns:
+    if not features:
         return np.empty((len(frame), 0))
-    return np.column_stack(columns)
+    X = np.empty((len(frame), len(features)), dtype="float64")
+    for j, name in enumerate(features):
+        column = frame[name]
+        if pd.api.types.is_numeric_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype):
+            # numbers and booleans (numpy or nullable): no detour through Python objects
+            X[:, j] = column.to_numpy(dtype="float64", na_value=np.nan)
+        else:
+            values = pd.to_numeric(column.astype("object"), errors="coerce")
+            X[:, j] = values.to_numpy(dtype="float64", na_value=np.nan)
+    return X

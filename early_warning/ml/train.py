@@ -3,8 +3,12 @@
 Samples are the (enrolment, course week) rows of the feature mart for the
 finished courses, labelled with the enrolment's outcome — the very grid the
 scores use. Validation folds are whole courses (leave-one-course-out up to
-``MAX_LOCO_COURSES`` courses, GroupKFold by course beyond), never random rows:
-a course is never in both the training and the test part of a fold.
+``MAX_LOCO_COURSES`` courses, GroupKFold by course with ``GROUP_K_FOLDS`` folds
+beyond), never random rows: a course is never in both the training and the
+test part of a fold. Every fold refits every candidate, so the fold count is
+the main cost of training: with many courses three folds still hold out
+several whole courses each, at a third of the cost of leave-one-course-out on
+ten courses.
 
 Every candidate gets out-of-fold log-odds; each fold's Platt calibration is
 fitted on the other folds' out-of-fold log-odds (:func:`cross_calibrated`). The
@@ -36,8 +40,8 @@ from early_warning.ml.explain import contributions
 from early_warning.ml.features import FEATURES, feature_matrix
 
 TARGETS: dict[str, str] = {"dropout": "is_dropout", "completion": "is_completed"}
-MAX_LOCO_COURSES = 10
-GROUP_K_FOLDS = 5
+MAX_LOCO_COURSES = 5
+GROUP_K_FOLDS = 3
 BRIER_TIE = 0.002
 MIN_TRAINING_COURSES = 2
 
@@ -71,17 +75,22 @@ def training_samples(
     finished = courses.loc[courses["course_status"] == "finished", ["courseid", "planned_weeks"]]
     eligible = outcomes[outcomes["is_label_eligible"].fillna(False).astype(bool)]
     eligible = eligible[eligible[label].notna()][["enrolment_id", label]]
-    samples = features.merge(finished, on="courseid", how="inner").merge(
-        eligible, on="enrolment_id", how="inner"
+    # choose the rows on the narrow key columns first: the wide feature frame is copied
+    # only for the rows kept
+    rows = (
+        features["courseid"].isin(finished["courseid"]).to_numpy()
+        & features["enrolment_id"].isin(eligible["enrolment_id"]).to_numpy()
     )
+    if max_rows is not None and rows.sum() > max_rows:
+        sizes = features.loc[rows, "enrolment_id"].value_counts().sort_index()
+        order = np.random.default_rng(0).permutation(len(sizes))
+        kept = sizes.index[order][np.cumsum(sizes.to_numpy()[order]) <= max_rows]
+        rows &= features["enrolment_id"].isin(kept).to_numpy()
+    samples = features[rows].merge(finished, on="courseid", how="inner")
+    samples = samples.merge(eligible, on="enrolment_id", how="inner")
     samples = samples.rename(columns={label: "y"})
     samples["y"] = samples["y"].astype("int64")
     samples = samples.sort_values(["enrolment_id", "course_week"], kind="stable")
-    if max_rows is not None and len(samples) > max_rows:
-        sizes = samples.groupby("enrolment_id", sort=True).size()
-        order = np.random.default_rng(0).permutation(len(sizes))
-        kept = sizes.index[order][np.cumsum(sizes.to_numpy()[order]) <= max_rows]
-        samples = samples[samples["enrolment_id"].isin(kept)]
     return samples.reset_index(drop=True)
 
 

@@ -18,13 +18,34 @@
 
     Events before the course start are kept (course_day < 0) and belong to
     course week 1 in the weekly features.
+
+    Incremental: a run reclassifies only the log rows that can have changed
+    (look-back window, late rows, or all rows when enrolments, courses or
+    deleted users changed): the rule is in macros/incremental_log.sql.
 -#}
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_log_rows',
+    unique_key='log_id',
+) }}
+
+{%- set window = log_reprocess_window(is_incremental()) %}
 
 with
 
 log_events as (
 
     select * from {{ lms_ref('log_events') }}
+
+),
+
+log_events_to_classify as (
+
+    select * from log_events
+    {% if is_incremental() -%}
+        where {{ log_rows_to_reprocess('log_events', window) }}
+    {%- endif %}
 
 ),
 
@@ -67,7 +88,7 @@ enrolments as (
 duplicate_ids as (
 
     select log_id
-    from log_events
+    from log_events_to_classify
     group by log_id
     having count(*) > 1
 
@@ -80,7 +101,7 @@ ranked as (
     select
         log_events.*,
         1 as log_row_number
-    from log_events
+    from log_events_to_classify as log_events
     left join duplicate_ids
         on log_events.log_id = duplicate_ids.log_id
     where duplicate_ids.log_id is null
@@ -93,7 +114,7 @@ ranked as (
             partition by log_events.log_id
             order by log_events.timecreated, log_events.eventname, log_events.userid
         ) as log_row_number
-    from log_events
+    from log_events_to_classify as log_events
     inner join duplicate_ids
         on log_events.log_id = duplicate_ids.log_id
 

@@ -2,13 +2,32 @@
     One row per student enrolment and course day with learning activity.
     Course days count from the course start (day 0); activity_date is that day's
     calendar date in UTC. Only events kept by int_log_events_classified.
+
+    Incremental: a run deletes and recomputes only the (course, user, course
+    day) rows that the log rows reclassified by this run fall on, from all of
+    those days' events (macros/incremental_log.sql).
 -#}
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_reprocessed_activity_days() }}",
+) }}
+
+-- depends_on: {{ ref('int_log_events_classified') }}
+{%- set window = log_reprocess_window(is_incremental()) %}
 
 with
 
 events as (
 
     select * from {{ ref('int_learning_events_filtered') }}
+    {% if is_incremental() and not window.full -%}
+        where (courseid, userid, course_day) in (
+            select courseid, userid, course_day
+            from ({{ reprocessed_activity_days_sql(window) }}) as reprocessed_days
+        )
+    {%- endif %}
 
 ),
 

@@ -181,11 +181,16 @@ derived as (
         - coalesce(cumulative.last_inactive_week, cumulative.first_week - 1) as active_week_streak,
         cumulative.assignments_due_so_far
         - cumulative.assignments_due_and_submitted_so_far as assignments_missing_so_far,
+        -- averages rounded to 9 decimals: parallel float sums may differ in the last bit
+        -- from one build to the next, and a week's features must not (cohort ranks, the
+        -- feature_hash of incremental scoring)
         case
-            when cumulative.quiz_scores_so_far > 0 then cumulative.quiz_score_sum_so_far / cumulative.quiz_scores_so_far
+            when cumulative.quiz_scores_so_far > 0
+                then {{ round_double('cumulative.quiz_score_sum_so_far / cumulative.quiz_scores_so_far') }}
         end as quiz_avg_score_so_far,
         case
-            when cumulative.grades_so_far > 0 then cumulative.grade_fraction_sum_so_far / cumulative.grades_so_far
+            when cumulative.grades_so_far > 0
+                then {{ round_double('cumulative.grade_fraction_sum_so_far / cumulative.grades_so_far') }}
         end as grade_avg_so_far
     from cumulative
 
