@@ -45,7 +45,7 @@
         select {{ dbt.hash(dbt.listagg(
             dbt.cast("userid", api.Column.translate_type("string")),
             "','", "order by userid")) }} as fp
-        from {{ ref('stg_moodle__users') }}
+        from {{ lms_ref('users') }}
         where is_deleted
     ) as users
 {%- endmacro %}

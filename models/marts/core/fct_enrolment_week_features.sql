@@ -233,8 +233,7 @@ with_cohort as (
             when derived.grade_avg_so_far is not null
                 then percent_rank() over (
                         partition by derived.courseid, derived.course_week, derived.grade_avg_so_far is null
-                        -- rounded: equal averages summed in another order must tie on every engine
-                        order by cast(derived.grade_avg_so_far as decimal(18, 9))
+                        order by derived.grade_avg_so_far
                     )
         end as grade_avg_cohort_percentile
     from derived
