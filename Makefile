@@ -9,7 +9,7 @@ DEMO_DIR ?= data/demo
 
 OULAD_DIR ?= ../shared/datasets/oulad
 
-.PHONY: setup demo demo-data build docs lint test pytest clean oulad oulad-benchmark
+.PHONY: setup demo demo-data build docs lint test pytest clean daily oulad oulad-benchmark
 
 setup: $(VENV)/.installed
 
@@ -24,6 +24,10 @@ demo-data: setup
 
 demo: demo-data
 	$(BIN)/dbt build --vars '{moodle_files_path: $(DEMO_DIR)}'
+
+# the scheduled production run: everything but the unit tests (they run in CI)
+daily: setup
+	$(BIN)/dbt build --exclude-resource-type unit_test
 
 # the whole pipeline on the real OULAD files (README "OULAD"), in its own warehouse
 oulad: setup
