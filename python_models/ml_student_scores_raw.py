@@ -4,11 +4,12 @@ Loads, per target, the newest registry model trained at or before as_of and
 applies it (calibrated probability, log-odds, top three reasons). A target
 without a model gets no rows (mart_student_scores then shows NULL scores).
 
-Incremental: each row keeps the fingerprint of its model inputs (feature_hash).
-A daily run scores again only the course weeks whose feature rows or model
-changed (the current week of each running course; all weeks after retraining)
-and replaces those course weeks' rows; rows of courses no longer running are
-deleted. The table then equals a full refresh (tests/python/test_incremental.py).
+Incremental: when the stored scores were made by the current models, a run
+scores only the course weeks that fct_enrolment_week_features recomputed
+(int_course_weeks_to_reprocess: typically the current week of each running
+course) and replaces those; after retraining it scores every running row. Rows
+of courses no longer running are deleted. The table then equals a full refresh
+(tests/python/test_incremental.py).
 """
 
 from early_warning.ml import jobs
@@ -24,23 +25,41 @@ def model(dbt, session):
     as_of_frame = dbt.ref("int_as_of_resolved").df()
     as_of = int(as_of_frame["as_of"].iloc[0])
     courses = dbt.ref("int_courses_classified").df()
-    running = jobs.courses_filter(courses, "running")
-    previous = None
-    if dbt.is_incremental:
-        previous = session.sql(
-            "select courseid, course_week, enrolment_id, target, model_version, feature_hash "
-            f"from {dbt.this} where {running}"
-        ).df()
-        # courses that stopped running leave the table, as in a full refresh
-        session.execute(f"delete from {dbt.this} where not ({running})")
+    registry = dbt.ref("ml_model_registry").df()
     features = dbt.ref("fct_enrolment_week_features")
-    scores, messages = jobs.score_running(
-        features.filter(running).df(),
-        courses,
-        dbt.ref("ml_model_registry").df(),
-        as_of,
-        previous=previous if previous is not None else jobs.no_previous_scores(),
-    )
+    running = jobs.courses_filter(courses, "running")
+    wanted = running
+    if dbt.is_incremental:
+        stored = session.sql(f"select distinct target, model_version from {dbt.this}").df()
+        if jobs.stored_scores_current(stored, registry, as_of):
+            # only the recomputed course weeks: their stored rows go (some may be gone)
+            reprocess = dbt.ref("int_course_weeks_to_reprocess").df()
+            session.register("ew_weeks_to_reprocess", reprocess)
+            recomputed = (
+                "exists (select 1 from ew_weeks_to_reprocess as reprocess where reprocess.courseid"
+                " = {t}.courseid and {t}.course_week >= reprocess.from_week)"
+            )
+            session.execute(
+                f"delete from {dbt.this} as stored where not ({running}) or "
+                + recomputed.format(t="stored")
+            )
+            wanted = f"({running}) and " + recomputed.format(t="features")
+        else:
+            session.execute(f"delete from {dbt.this}")
+            print("[ml_student_scores_raw] new models: scoring every running row")
+    features.create_view("ew_features_to_score", replace=True)
+    rows = session.sql(f"select * from ew_features_to_score as features where {wanted}").df()
+    if dbt.is_incremental and wanted != running:
+        [(n_running,)] = session.sql(
+            f"select count(*) from ew_features_to_score where {running}"
+        ).fetchall()
+        print(
+            f"[ml_student_scores_raw] incremental: {len(rows)} of {n_running} running rows "
+            "in the course weeks recomputed by fct_enrolment_week_features",
+            flush=True,
+        )
+    session.execute("drop view ew_features_to_score")
+    scores, messages = jobs.score_running(rows, courses, registry, as_of)
     for message in messages:
         print(f"[ml_student_scores_raw] {message}", flush=True)
     return scores

@@ -269,66 +269,25 @@ def current_models(registry: pd.DataFrame, as_of: int) -> dict[str, pd.Series]:
     return out
 
 
-def feature_hashes(rows: pd.DataFrame, features) -> np.ndarray:
-    """A 64-bit fingerprint of every row's model inputs (the float matrix the models read)."""
-    from early_warning.ml.features import feature_matrix
+def stored_scores_current(
+    stored_versions: pd.DataFrame, registry: pd.DataFrame, as_of: int
+) -> bool:
+    """Whether the stored scores were made by the models that score now.
 
-    # rounded to 12 significant digits: a float aggregate that differs in its last bit
-    # between two builds is the same input (the score differs by far less than 1e-12)
-    X = feature_matrix(rows, tuple(features))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        magnitude = np.where(np.isfinite(X) & (X != 0), np.floor(np.log10(np.abs(X))), 0)
-    X = np.round(X / 10.0**magnitude, 11) * 10.0**magnitude
-    hashed = pd.util.hash_pandas_object(pd.DataFrame(X), index=False).to_numpy()
-    return hashed.view("int64")
-
-
-def no_previous_scores() -> pd.DataFrame:
-    """The stored scores of a first (or full-refresh) run: none, so every row is scored."""
-    return pd.DataFrame(
-        {
-            "courseid": pd.Series(dtype="int64"),
-            "course_week": pd.Series(dtype="int64"),
-            "enrolment_id": pd.Series(dtype="str"),
-            "target": pd.Series(dtype="str"),
-            "model_version": pd.Series(dtype="str"),
-            "feature_hash": pd.Series(dtype="int64"),
-        }
-    )
-
-
-def unchanged_course_weeks(
-    rows: pd.DataFrame, previous: pd.DataFrame, versions: dict[str, str]
-) -> pd.DataFrame:
-    """(courseid, course_week) whose stored scores are still what scoring now would give.
-
-    A course week's scores depend only on its feature rows (the reasons quote the
-    week's course medians) and the model: it is unchanged when the same enrolments
-    with the same feature_hash were scored by the current model of every target.
+    ``stored_versions`` holds the distinct (target, model_version) of the stored
+    scores. When they are exactly the current model of every target, a daily run
+    rescores only the course weeks whose features were recomputed; otherwise
+    (retraining, a target that gained or lost its model) every running row.
     """
-    keys = ["courseid", "course_week", "enrolment_id", "feature_hash"]
-    now = rows[keys].assign(n_now=1)
-    unchanged = None
-    if not set(previous["target"]) <= set(versions):  # a target lost its model: rescore all
-        versions = {**versions, **{t: None for t in set(previous["target"]) - set(versions)}}
-    for target, version in versions.items():
-        stored = previous.loc[
-            (previous["target"] == target) & (previous["model_version"] == version), keys
-        ]
-        both = now.merge(stored.assign(n_stored=1), on=keys, how="outer")
-        both["same"] = both["n_now"].notna() & both["n_stored"].notna()
-        per_week = both.groupby(["courseid", "course_week"], sort=False)["same"].all()
-        same = per_week[per_week].index.to_frame(index=False)
-        unchanged = (
-            same
-            if unchanged is None
-            else unchanged.merge(same, on=["courseid", "course_week"], how="inner")
-        )
-    if unchanged is None:
-        return pd.DataFrame(
-            {"courseid": pd.Series(dtype="int64"), "course_week": pd.Series(dtype="int64")}
-        )
-    return unchanged
+    now = {
+        (target, str(row["model_version"]))
+        for target, row in current_models(registry, as_of).items()
+    }
+    stored = {
+        (str(t), str(v))
+        for t, v in stored_versions[["target", "model_version"]].itertuples(index=False)
+    }
+    return bool(stored) and stored == now
 
 
 def score_running(
@@ -336,42 +295,15 @@ def score_running(
     courses: pd.DataFrame,
     registry: pd.DataFrame,
     as_of: int,
-    previous: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
-    """Long scores (one row per enrolment x week x target) of the courses running at as_of.
-
-    With ``previous`` (the stored scores, with their ``feature_hash``), only the
-    course weeks whose feature rows or model changed are scored (typically the
-    current week of each running course): the result then holds just those
-    course weeks, with a ``feature_hash`` column, to replace the stored rows of
-    the same course weeks. Without it every row is scored (no ``feature_hash``).
-    """
+    """Long scores (one row per enrolment x week x target) of the given feature rows of
+    the courses running at as_of (all their weeks, or only the recomputed ones)."""
     running = courses.loc[courses["course_status"] == "running", ["courseid"]]
     rows = features.merge(running, on="courseid", how="inner")
     rows = rows.sort_values(["courseid", "enrolment_id", "course_week"], kind="stable")
     rows = rows.reset_index(drop=True)
     parts, messages = [], []
     models = current_models(registry, as_of)
-    hashes = None
-    if previous is not None:
-        from early_warning.ml.features import FEATURES
-
-        hashes = feature_hashes(rows, FEATURES)
-        rows = rows.assign(feature_hash=hashes)
-        versions = {target: str(row["model_version"]) for target, row in models.items()}
-        unchanged = unchanged_course_weeks(rows, previous, versions)
-        total = len(rows)
-        flagged = rows.merge(
-            unchanged.assign(_keep=True), on=["courseid", "course_week"], how="left"
-        )
-        rows = rows[flagged["_keep"].isna().to_numpy()].reset_index(drop=True)
-        if previous.empty:
-            messages.append(f"no stored scores: scoring all {total} rows")
-        else:
-            messages.append(
-                f"incremental: {len(rows)} of {total} rows in course weeks whose features or "
-                f"model changed; {len(unchanged)} course weeks keep their scores"
-            )
     for target in TARGETS:
         if target not in models:
             messages.append(
@@ -386,9 +318,6 @@ def score_running(
     for message in messages:
         log.info(message)
     scores = pd.concat(parts, ignore_index=True) if parts else empty_scores()
-    if hashes is not None:
-        n_targets = len(parts)
-        scores["feature_hash"] = np.tile(rows["feature_hash"].to_numpy(dtype="int64"), n_targets)
     return scores, messages
 
 

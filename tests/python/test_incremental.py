@@ -28,6 +28,7 @@ COMPARED = {
     "marts.fct_enrolment_week_features": ["enrolment_id", "course_week"],
     "ml.ml_student_scores_raw": ["enrolment_id", "course_week", "target"],
     "marts.mart_student_scores": ["enrolment_id", "course_week"],
+    "marts.mart_student_activity": ["enrolment_id", "course_week"],
 }
 
 
@@ -119,7 +120,86 @@ def test_next_day_run_reprocesses_a_window_of_the_log(daily_runs):
 
 def test_next_day_scores_only_changed_course_weeks(daily_runs):
     _, _, output = daily_runs
-    found = re.search(r"incremental: (\d+) of (\d+) rows .*; (\d+) course weeks keep", output)
+    found = re.search(r"incremental: (\d+) of (\d+) running rows", output)
     assert found, output[-2000:]
-    rescored, total, kept_weeks = (int(g) for g in found.groups())
-    assert 0 < rescored < total and kept_weeks > 0
+    rescored, total = (int(g) for g in found.groups())
+    assert 0 < rescored < total
+
+
+@pytest.fixture(scope="module")
+def regraded_runs(daily_runs, tmp_path_factory):
+    """The next run after an old grade of a running course was corrected (same timemodified)."""
+    before, _, _ = daily_runs
+    site = tmp_path_factory.mktemp("regraded_site") / "site"
+    shutil.copytree(before.vars["moodle_files_path"], site)
+    [(courseid, course_week, userid)] = before.query(
+        "select e.courseid, r.course_week, e.userid"
+        " from intermediate.int_assessment_results_weekly as r"
+        " inner join intermediate.int_enrolments_resolved as e on r.enrolment_id = e.enrolment_id"
+        " inner join intermediate.int_courses_classified as c on e.courseid = c.courseid"
+        " where c.course_status = 'running' and r.n_grades > 0 and r.course_week <= c.last_week - 2"
+        " order by r.course_week, e.enrolment_id limit 1"
+    )
+    items = pq.read_table(site / "grade_items.parquet").to_pandas()
+    item_ids = items.loc[(items["courseid"] == courseid) & (items["itemtype"] == "mod"), "id"]
+    path = site / "grade_grades.parquet"
+    table = pq.read_table(path)
+    grades = table.to_pandas()
+    mask = (
+        (grades["userid"] == userid)
+        & grades["itemid"].isin(item_ids)
+        & grades["finalgrade"].notna()
+    )
+    row = grades.index[mask][0]
+    grades.loc[row, "finalgrade"] = grades.loc[row, "finalgrade"] / 2 + 1
+    pq.write_table(pa.Table.from_pandas(grades, schema=table.schema, preserve_index=False), path)
+    workdir = tmp_path_factory.mktemp("regraded_build")
+    incremental = DbtProject(workdir=workdir / "incremental", vars={"moodle_files_path": str(site)})
+    incremental.workdir.mkdir(parents=True)
+    shutil.copy(before.duckdb_path, incremental.duckdb_path)
+    proc = incremental.run("build")
+    full = DbtProject(workdir=workdir / "full", vars=incremental.vars)
+    full.workdir.mkdir(parents=True)
+    shutil.copy(incremental.duckdb_path, full.duckdb_path)
+    full.run("run", "--full-refresh", "--exclude", "ml_model_registry")
+    return incremental, full, proc.stdout, courseid
+
+
+@pytest.mark.parametrize("table", sorted(COMPARED))
+def test_corrected_old_grade_recomputes_its_course_from_that_week(regraded_runs, table):
+    incremental, full, output, courseid = regraded_runs
+    assert "incremental log window: all rows" not in output
+    _assert_same(incremental, full, table)
+
+
+def test_corrected_old_grade_reprocesses_only_from_its_week(regraded_runs, daily_runs):
+    incremental, _, _, courseid = regraded_runs
+    weeks = dict(
+        incremental.query(
+            "select courseid, from_week from intermediate.int_course_weeks_to_reprocess"
+        )
+    )
+    last_weeks = dict(
+        incremental.query("select courseid, last_week from intermediate.int_courses_classified")
+    )
+    # the corrected course goes back to the graded week; the other running courses only
+    # recompute their last weeks (the log window)
+    assert weeks[courseid] <= last_weeks[courseid] - 2
+    others = [c for c in weeks if c != courseid and weeks[c] is not None]
+    assert others and all(weeks[c] >= last_weeks[c] - 1 for c in others)
+    [(full_flag,)] = incremental.query(
+        "select bool_or(is_full_reprocess) from intermediate.int_course_weeks_to_reprocess"
+    )
+    assert full_flag is False
+
+
+def test_next_day_recomputes_only_the_last_weeks(daily_runs):
+    incremental, _, _ = daily_runs
+    rows = incremental.query(
+        "select r.courseid, r.from_week, c.last_week, r.is_full_reprocess"
+        " from intermediate.int_course_weeks_to_reprocess as r"
+        " inner join intermediate.int_courses_classified as c on r.courseid = c.courseid"
+    )
+    assert rows and not any(full for *_, full in rows)
+    # the log window (3 days back) reaches at most one week before the current one
+    assert all(from_week >= last_week - 1 for _, from_week, last_week, _ in rows)

@@ -1,17 +1,35 @@
-{{ config(contract={'enforced': true}) }}
+{{ config(
+    contract={'enforced': true},
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_reprocessed_weeks() }}",
+) }}
 
 {#-
     Activity category of every student enrolment in every course week, with its
     change since the previous week and the student's critical points. The rules
     are in int_enrolment_weeks_categorised; severity order: active <
     falling_asleep < asleep < not_started (worsened = more severe).
+
+    Incremental like fct_enrolment_week_features: a run recomputes, per course,
+    the course weeks from int_course_weeks_to_reprocess.from_week on (from every
+    week of those courses' students) and keeps the others.
 -#}
+
+-- depends_on: {{ ref('int_course_weeks_to_reprocess') }}
 
 with
 
 categorised as (
 
-    select * from {{ ref('int_enrolment_weeks_categorised') }}
+    select categorised.* from {{ ref('int_enrolment_weeks_categorised') }} as categorised
+    {% if is_incremental() -%}
+        where exists (
+            select 1 from {{ ref('int_course_weeks_to_reprocess') }} as reprocess
+            where reprocess.courseid = categorised.courseid and reprocess.has_weeks_to_compute
+        )
+    {%- endif %}
 
 ),
 
@@ -106,6 +124,9 @@ final as (
         cast(first_falling_asleep_week as {{ dbt.type_bigint() }}) as first_falling_asleep_week,
         cast(first_asleep_week as {{ dbt.type_bigint() }}) as first_asleep_week
     from episodes
+    {% if is_incremental() -%}
+        where {{ in_reprocessed_weeks('episodes') }}
+    {%- endif %}
 
 )
 

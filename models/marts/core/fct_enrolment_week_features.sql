@@ -7,19 +7,47 @@
     course in the same week. In a course without an activity log (OULAD
     presentations without clicks: has_activity_log false) every activity figure
     is NULL (unknown), never 0.
+
+    Incremental: a run recomputes, per course, the course weeks from
+    int_course_weeks_to_reprocess.from_week on (the current week of a running
+    course, and the log's look-back window; more when older inputs changed) and
+    keeps the others; --full-refresh gives the same table
+    (macros/incremental_weeks.sql, tests/python/test_incremental.py).
 -#}
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_reprocessed_weeks() }}",
+) }}
+
+-- depends_on: {{ ref('int_course_weeks_to_reprocess') }}
 
 with
 
 grid as (
 
-    select * from {{ ref('int_enrolment_weeks_spined') }}
+    -- every week of the courses recomputed (the cumulative figures need the earlier weeks)
+    select spined.* from {{ ref('int_enrolment_weeks_spined') }} as spined
+    {% if is_incremental() -%}
+        where exists (
+            select 1 from {{ ref('int_course_weeks_to_reprocess') }} as reprocess
+            where reprocess.courseid = spined.courseid and reprocess.has_weeks_to_compute
+        )
+    {%- endif %}
 
 ),
 
 daily as (
 
-    select * from {{ ref('fct_activity_daily') }}
+    select daily.* from {{ ref('fct_activity_daily') }} as daily
+    {% if is_incremental() -%}
+        where exists (
+            select 1 from {{ ref('int_course_weeks_to_reprocess') }} as reprocess
+            where reprocess.courseid = daily.courseid and reprocess.has_weeks_to_compute
+        )
+    {%- endif %}
 
 ),
 
@@ -182,8 +210,8 @@ derived as (
         cumulative.assignments_due_so_far
         - cumulative.assignments_due_and_submitted_so_far as assignments_missing_so_far,
         -- averages rounded to 9 decimals: parallel float sums may differ in the last bit
-        -- from one build to the next, and a week's features must not (cohort ranks, the
-        -- feature_hash of incremental scoring)
+        -- from one build to the next, and a week's features must not (cohort ranks, an
+        -- incremental run equal to a full refresh)
         case
             when cumulative.quiz_scores_so_far > 0
                 then {{ round_double('cumulative.quiz_score_sum_so_far / cumulative.quiz_scores_so_far') }}
@@ -193,6 +221,9 @@ derived as (
                 then {{ round_double('cumulative.grade_fraction_sum_so_far / cumulative.grades_so_far') }}
         end as grade_avg_so_far
     from cumulative
+    {% if is_incremental() -%}
+        where {{ in_reprocessed_weeks('cumulative') }}
+    {%- endif %}
 
 ),
 
