@@ -48,14 +48,12 @@
     {%- elif mode == 'database' -%}
         {%- set schema = var('moodle_schema') -%}
         {%- set prefix = var('moodle_table_prefix') -%}
-        {%- set found_rows = run_query(
-            "select table_name from information_schema.tables where table_schema = '" ~ schema ~ "'"
-        ) -%}
-        {%- set found = [] -%}
-        {%- for row in found_rows -%}
-            {%- do found.append(row[0] | lower) -%}
+        {%- set names = [] -%}
+        {%- for name in required -%}
+            {%- do names.append(prefix ~ name) -%}
         {%- endfor -%}
-        {%- if not found -%}
+        {%- set missing = missing_warehouse_tables(schema, names) -%}
+        {%- if missing | length == names | length -%}
             {%- set schema_rows = run_query(
                 "select schema_name from information_schema.schemata where schema_name = '" ~ schema ~ "'"
             ) -%}
@@ -68,10 +66,6 @@
                 ) }}
             {%- endif -%}
         {%- endif -%}
-        {%- set missing = [] -%}
-        {%- for name in required if (prefix ~ name) | lower not in found -%}
-            {%- do missing.append(schema ~ '.' ~ prefix ~ name) -%}
-        {%- endfor -%}
         {%- if missing -%}
             {{ exceptions.raise_compiler_error(
                 "Raw Moodle tables missing in the warehouse: " ~ (missing | join(', '))

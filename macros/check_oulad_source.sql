@@ -58,17 +58,7 @@
         {%- endif -%}
     {%- elif mode == 'database' -%}
         {%- set schema = var('oulad_schema', 'oulad_raw') -%}
-        {%- set found_rows = run_query(
-            "select table_name from information_schema.tables where table_schema = '" ~ schema ~ "'"
-        ) -%}
-        {%- set found = [] -%}
-        {%- for row in found_rows -%}
-            {%- do found.append(row[0] | lower) -%}
-        {%- endfor -%}
-        {%- set missing = [] -%}
-        {%- for name in required if name | lower not in found -%}
-            {%- do missing.append(schema ~ '.' ~ name) -%}
-        {%- endfor -%}
+        {%- set missing = missing_warehouse_tables(schema, required) -%}
         {%- if missing -%}
             {{ exceptions.raise_compiler_error(
                 "OULAD tables missing in the warehouse: " ~ (missing | join(', '))

@@ -142,3 +142,24 @@
         info=true
     ) }}
 {% endmacro %}
+
+
+{% macro missing_warehouse_tables(schema, names) -%}
+    {#-
+        Run-start checks (check_moodle_source, check_oulad_source): the names of
+        `names` that are not tables or views of `schema` in the warehouse
+        (case-insensitive), each as schema.name, in the order given.
+    -#}
+    {%- set found_rows = run_query(
+        "select table_name from information_schema.tables where table_schema = '" ~ schema ~ "'"
+    ) -%}
+    {%- set found = [] -%}
+    {%- for row in found_rows -%}
+        {%- do found.append(row[0] | lower) -%}
+    {%- endfor -%}
+    {%- set missing = [] -%}
+    {%- for name in names if name | lower not in found -%}
+        {%- do missing.append(schema ~ '.' ~ name) -%}
+    {%- endfor -%}
+    {{ return(missing) }}
+{%- endmacro %}

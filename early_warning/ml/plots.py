@@ -12,12 +12,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-
 PLOT_KINDS: tuple[str, ...] = ("roc", "calibration", "auc_by_week", "feature_importance")
 _LABELS = {"logistic_regression": "logistic regression", "gradient_boosting": "gradient boosting"}
 
@@ -27,7 +21,18 @@ def plot_paths(out_dir: Path | str, target: str) -> dict[str, Path]:
     return {kind: out / f"{kind}_{target}.png" for kind in PLOT_KINDS}
 
 
+def _pyplot():
+    """matplotlib's pyplot, imported only when drawing (a daily run draws nothing)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def _save(fig, path: Path) -> None:
+    plt = _pyplot()
     fig.tight_layout()
     # no date or software stamp in the file: same data, same bytes
     fig.savefig(path, dpi=100, metadata={"Software": None})
@@ -60,6 +65,7 @@ def ensure_plots(row, out_dir: Path | str) -> bool:
 
 def plot_model(row, out_dir: Path | str) -> dict[str, Path]:
     """Write the four plots of one registry row; returns their paths."""
+    plt = _pyplot()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = plot_paths(out, row["target"])

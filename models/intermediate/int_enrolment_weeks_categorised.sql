@@ -20,7 +20,12 @@
 
     Courses without an activity log (has_activity_log false) get no rows: their
     students' activity is unknown, and a category would be a guess.
+
+    A view: the rules are row by row, so the incremental mart_student_activity
+    reads only the courses it recomputes.
 -#}
+
+{{ config(materialized='view') }}
 
 with
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,32 @@ def dirty_build(tmp_path_factory) -> DbtProject:
     )
     project.run("build")
     return project
+
+
+def _undocumented(project: DbtProject, keep) -> list[str]:
+    """Models (and seeds) kept by ``keep(node)`` without a description, and their
+    built columns (dbt's catalog) without one, after `dbt docs generate`."""
+    project.run("docs", "generate")
+    manifest = json.loads((project.target_path / "manifest.json").read_text())
+    catalog = json.loads((project.target_path / "catalog.json").read_text())
+    missing = []
+    for unique_id, node in manifest["nodes"].items():
+        if not keep(node):
+            continue
+        if not node.get("description", "").strip():
+            missing.append(unique_id)
+        documented = {
+            name.lower()
+            for name, col in node["columns"].items()
+            if col.get("description", "").strip()
+        }
+        for column in catalog["nodes"].get(unique_id, {}).get("columns", {}):
+            if column.lower() not in documented:
+                missing.append(f"{unique_id}.{column}")
+    return missing
+
+
+@pytest.fixture(scope="session")
+def undocumented():
+    """undocumented(project, keep): what the docs site would show without a description."""
+    return _undocumented

@@ -522,3 +522,77 @@ def test_compare_reports_every_kind_of_difference(tmp_path):
     assert "(2) category: duckdb='asleep' other='falling_asleep'" in report
     assert "1 keys only in duckdb: (3)" in report
     assert "1 of 1 compared marts differ" in report
+
+
+# --------------------------------------------------------------------------- incremental
+
+#: tables of the incremental models (and their inputs) compared with a full refresh
+INCREMENTAL_TABLES = (
+    "intermediate.int_log_events_classified",
+    "marts.fct_activity_daily",
+    "marts.fct_enrolment_week_features",
+    "marts.mart_student_activity",
+)
+
+
+@needs_postgres
+def test_incremental_next_day_equals_full_build_on_postgres(pg_server, tiny_site, tmp_path):
+    """The daily run on PostgreSQL: a build, one more day of log rows loaded, an
+    incremental run; a full build of the same data in other schemas gives the same rows."""
+    from early_warning.benchmark import append_one_day
+
+    database = f"ew_test_inc_{TAG}"
+    admin = _connect("postgres")
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'create database "{database}"')
+    try:
+        site = tmp_path / "site"
+        shutil.copytree(tiny_site["path"], site)
+        settings = _settings(EW_PG_DATABASE=database)
+        load_site(site, schema="moodle_raw", settings=settings, quiet=True)
+
+        def project(schema: str) -> DbtProject:
+            return DbtProject(
+                workdir=tmp_path / schema,
+                target="postgres",
+                vars={"moodle_source": "database", "moodle_schema": "moodle_raw"},
+                extra_env={"EW_PG_DATABASE": database, "EW_PG_SCHEMA": schema},
+            )
+
+        incremental = project("inc")
+        incremental.run("seed")
+        incremental.run("run", *EXCLUDE_PYTHON)
+        append_one_day(site)
+        load_site(site, schema="moodle_raw", settings=settings, quiet=True)
+        output = incremental.run("run", *EXCLUDE_PYTHON).stdout
+        assert "incremental log window: rows at or after" in output
+        assert "weekly models: all rows" not in output
+        full = project("full")
+        full.run("seed")
+        full.run("run", *EXCLUDE_PYTHON)
+        con = _connect(database)
+        try:
+            with con.cursor() as cur:
+                cur.execute(
+                    "select bool_or(is_full_reprocess), count(*) filter (where has_weeks_to_compute)"
+                    " from inc_intermediate.int_course_weeks_to_reprocess"
+                )
+                [(any_full, n_courses_computed)] = cur.fetchall()
+                assert any_full is False and n_courses_computed > 0
+                for table in INCREMENTAL_TABLES:
+                    schema, name = table.split(".")
+                    inc, full = f"inc_{schema}.{name}", f"full_{schema}.{name}"
+                    cur.execute(f"select count(*) from {inc}")
+                    [(n_rows,)] = cur.fetchall()
+                    cur.execute(
+                        f"select count(*) from ((select * from {inc} except all select * from {full})"
+                        f" union all (select * from {full} except all select * from {inc})) as d"
+                    )
+                    assert n_rows > 0 and cur.fetchall() == [(0,)], table
+        finally:
+            con.close()
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'drop database if exists "{database}" with (force)')
+        admin.close()

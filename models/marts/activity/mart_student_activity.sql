@@ -2,7 +2,7 @@
     contract={'enforced': true},
     materialized='incremental',
     incremental_strategy='append',
-    on_schema_change='fail',
+    on_schema_change='append_new_columns',
     pre_hook="{{ delete_reprocessed_weeks() }}",
 ) }}
 
@@ -14,7 +14,10 @@
 
     Incremental like fct_enrolment_week_features: a run recomputes, per course,
     the course weeks from int_course_weeks_to_reprocess.from_week on (from every
-    week of those courses' students) and keeps the others.
+    week of those courses' students) and keeps the others. on_schema_change is
+    append_new_columns, not fail: on PostgreSQL the contract's text columns and
+    the batch's varchar columns differ in type name, which fail takes for a
+    schema change.
 -#}
 
 -- depends_on: {{ ref('int_course_weeks_to_reprocess') }}
