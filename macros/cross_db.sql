@@ -59,3 +59,22 @@
 {% macro round_double(expression, digits=9) -%}
     cast(round(cast({{ expression }} as decimal(38, 18)), {{ digits }}) as {{ type_double() }})
 {%- endmacro %}
+
+{#-
+    Put between `as` and `(` of a CTE that is read more than once:
+    `events as {{ not_materialized() }} (`. PostgreSQL would otherwise compute such a
+    CTE once into an unindexed, unanalysed work table and plan the joins on it
+    blind (on a large log: merge joins sorting millions of rows, no parallel
+    workers); inlined, each use is planned on the real tables. DuckDB takes the
+    same keyword; engines without it (Spark) get nothing.
+-#}
+{% macro not_materialized() -%}
+    {{ return(adapter.dispatch('not_materialized', 'early_warning')()) }}
+{%- endmacro %}
+
+{% macro default__not_materialized() -%}
+    not materialized
+{%- endmacro %}
+
+{% macro spark__not_materialized() -%}
+{%- endmacro %}
