@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import platform
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -192,29 +193,46 @@ def update_registry(
     saying why.
     """
     existing = existing if existing is not None and not existing.empty else empty_registry()
-    rows, messages, data = [], [], None
+    messages_by_target: dict[str, list[str]] = {target: [] for target in TARGETS}
+    due: dict[str, tuple] = {}
+    data = None
     for target in TARGETS:
         current = latest_usable(existing, target, as_of)
         trained = None if current is None else int(to_epoch([current["trained_at"]])[0])
         decision = retrain_due(trained, as_of, retrain_after_days, force)
         if not decision.due:
-            messages.append(f"{target}: reusing {current['model_version']} ({decision.reason})")
+            messages_by_target[target].append(
+                f"{target}: reusing {current['model_version']} ({decision.reason})"
+            )
             continue
         if data is None:
             data = load_training_data()
-        samples = training_samples(*data, target)
-        try:
-            # one BLAS thread: dbt runs models in parallel threads on few cores, and
-            # single-threaded sums keep results bit-for-bit reproducible
-            with threadpool_limits(limits=1):
-                result = train_target(samples, target, candidates)
-        except NotTrainable as why:
+        due[target] = (current, decision, training_samples(*data, target))
+
+    def train(target: str):
+        # one BLAS thread: dbt runs models in parallel threads on few cores, and
+        # single-threaded sums keep results bit-for-bit reproducible
+        with threadpool_limits(limits=1):
+            try:
+                return train_target(due[target][2], target, candidates)
+            except NotTrainable as why:
+                return why
+
+    # the targets train side by side (tree building and BLAS release the GIL); each
+    # fit is seeded, so the models do not depend on the interleaving
+    with ThreadPoolExecutor(max_workers=max(1, min(2, len(due)))) as pool:
+        results = dict(zip(due, pool.map(train, due), strict=True))
+    rows = []
+    for target, (current, decision, _) in due.items():
+        result = results[target]
+        messages = messages_by_target[target]
+        if isinstance(result, NotTrainable):
             keep = (
                 f"scores keep using {current['model_version']}"
                 if current is not None
                 else f"p_{target} stays NULL until finished courses give labels"
             )
-            messages.append(f"{target}: not trained ({why}); {keep}")
+            messages.append(f"{target}: not trained ({result}); {keep}")
             continue
         same_target = existing[existing["target"] == target]
         seq = int(same_target["model_seq"].max()) + 1 if not same_target.empty else 1
@@ -234,6 +252,7 @@ def update_registry(
                 else f" (base rate: Brier {row['cv_brier_prior']:.4f})"
             )
         )
+    messages = [message for target in TARGETS for message in messages_by_target[target]]
     for message in messages:
         log.info(message)
     return RegistryUpdate(_typed(rows, REGISTRY_COLUMNS), messages)
@@ -304,6 +323,15 @@ def score_running(
     rows = rows.reset_index(drop=True)
     parts, messages = [], []
     models = current_models(registry, as_of)
+    stored = {target: StoredModel(models[target]) for target in TARGETS if target in models}
+
+    def score_target(target: str) -> pd.DataFrame:
+        with threadpool_limits(limits=1):
+            return score(rows, stored[target])
+
+    # the targets score side by side (numpy releases the GIL); same rows, same results
+    with ThreadPoolExecutor(max_workers=max(1, len(stored))) as pool:
+        scored = dict(zip(stored, pool.map(score_target, stored), strict=True))
     for target in TARGETS:
         if target not in models:
             messages.append(
@@ -311,10 +339,8 @@ def score_running(
                 f"p_{target} stays NULL"
             )
             continue
-        model = StoredModel(models[target])
-        with threadpool_limits(limits=1):
-            parts.append(score(rows, model))
-        messages.append(f"{target}: scored {len(rows)} rows with {model.model_version}")
+        parts.append(scored[target])
+        messages.append(f"{target}: scored {len(rows)} rows with {stored[target].model_version}")
     for message in messages:
         log.info(message)
     scores = pd.concat(parts, ignore_index=True) if parts else empty_scores()
