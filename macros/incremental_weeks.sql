@@ -119,6 +119,15 @@
 {%- endmacro %}
 
 
+{% macro in_recomputed_courses(alias) -%}
+    {#- condition on a relation alias with courseid: the courses with rows to compute this run -#}
+    exists (
+        select 1 from {{ weeks_to_reprocess_relation() }} as reprocess
+        where reprocess.courseid = {{ alias }}.courseid and reprocess.has_weeks_to_compute
+    )
+{%- endmacro %}
+
+
 {% macro in_reprocessed_weeks(alias) -%}
     {#- condition on a relation alias with courseid and course_week: the rows this run recomputes -#}
     exists (

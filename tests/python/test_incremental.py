@@ -55,6 +55,21 @@ def daily_runs(tiny_site, tmp_path_factory):
     return incremental, full, proc.stdout
 
 
+def _next_build_and_full_refresh(before: DbtProject, site, workdir):
+    """(warehouse after the next build on the changed site, its --full-refresh, build output),
+    both starting from a copy of ``before``'s warehouse."""
+    incremental = DbtProject(workdir=workdir / "incremental", vars={"moodle_files_path": str(site)})
+    incremental.workdir.mkdir(parents=True)
+    shutil.copy(before.duckdb_path, incremental.duckdb_path)
+    proc = incremental.run("build")
+    full = DbtProject(workdir=workdir / "full", vars=incremental.vars)
+    full.workdir.mkdir(parents=True)
+    shutil.copy(incremental.duckdb_path, full.duckdb_path)
+    # the registry stays: retraining is not due, and a new model would differ
+    full.run("run", "--full-refresh", "--exclude", "ml_model_registry")
+    return incremental, full, proc.stdout
+
+
 def _assert_same(incremental: DbtProject, full: DbtProject, table: str) -> None:
     got = _table(incremental, table, COMPARED[table])
     expected = _table(full, table, COMPARED[table])
@@ -90,16 +105,7 @@ def changed_enrolment_runs(daily_runs, tmp_path_factory):
     row = frame.index[(frame["userid"] == userid) & frame["enrolid"].isin(enrol_ids)][0]
     frame.loc[row, "timeend"] = frame.loc[row, "timestart"] + 14 * 86400
     pq.write_table(pa.Table.from_pandas(frame, schema=table.schema, preserve_index=False), path)
-    workdir = tmp_path_factory.mktemp("changed_build")
-    incremental = DbtProject(workdir=workdir / "incremental", vars={"moodle_files_path": str(site)})
-    incremental.workdir.mkdir(parents=True)
-    shutil.copy(before.duckdb_path, incremental.duckdb_path)
-    proc = incremental.run("build")
-    full = DbtProject(workdir=workdir / "full", vars=incremental.vars)
-    full.workdir.mkdir(parents=True)
-    shutil.copy(incremental.duckdb_path, full.duckdb_path)
-    full.run("run", "--full-refresh", "--exclude", "ml_model_registry")
-    return incremental, full, proc.stdout
+    return _next_build_and_full_refresh(before, site, tmp_path_factory.mktemp("changed_build"))
 
 
 @pytest.mark.parametrize("table", sorted(COMPARED))
@@ -153,16 +159,10 @@ def regraded_runs(daily_runs, tmp_path_factory):
     row = grades.index[mask][0]
     grades.loc[row, "finalgrade"] = grades.loc[row, "finalgrade"] / 2 + 1
     pq.write_table(pa.Table.from_pandas(grades, schema=table.schema, preserve_index=False), path)
-    workdir = tmp_path_factory.mktemp("regraded_build")
-    incremental = DbtProject(workdir=workdir / "incremental", vars={"moodle_files_path": str(site)})
-    incremental.workdir.mkdir(parents=True)
-    shutil.copy(before.duckdb_path, incremental.duckdb_path)
-    proc = incremental.run("build")
-    full = DbtProject(workdir=workdir / "full", vars=incremental.vars)
-    full.workdir.mkdir(parents=True)
-    shutil.copy(incremental.duckdb_path, full.duckdb_path)
-    full.run("run", "--full-refresh", "--exclude", "ml_model_registry")
-    return incremental, full, proc.stdout, courseid
+    return (
+        *_next_build_and_full_refresh(before, site, tmp_path_factory.mktemp("regraded_build")),
+        courseid,
+    )
 
 
 @pytest.mark.parametrize("table", sorted(COMPARED))

@@ -28,10 +28,7 @@ categorised as (
 
     select categorised.* from {{ ref('int_enrolment_weeks_categorised') }} as categorised
     {% if is_incremental() -%}
-        where exists (
-            select 1 from {{ ref('int_course_weeks_to_reprocess') }} as reprocess
-            where reprocess.courseid = categorised.courseid and reprocess.has_weeks_to_compute
-        )
+        where {{ in_recomputed_courses('categorised') }}
     {%- endif %}
 
 ),

@@ -31,10 +31,7 @@ grid as (
     -- every week of the courses recomputed (the cumulative figures need the earlier weeks)
     select spined.* from {{ ref('int_enrolment_weeks_spined') }} as spined
     {% if is_incremental() -%}
-        where exists (
-            select 1 from {{ ref('int_course_weeks_to_reprocess') }} as reprocess
-            where reprocess.courseid = spined.courseid and reprocess.has_weeks_to_compute
-        )
+        where {{ in_recomputed_courses('spined') }}
     {%- endif %}
 
 ),
@@ -43,10 +40,7 @@ daily as (
 
     select daily.* from {{ ref('fct_activity_daily') }} as daily
     {% if is_incremental() -%}
-        where exists (
-            select 1 from {{ ref('int_course_weeks_to_reprocess') }} as reprocess
-            where reprocess.courseid = daily.courseid and reprocess.has_weeks_to_compute
-        )
+        where {{ in_recomputed_courses('daily') }}
     {%- endif %}
 
 ),
