@@ -97,21 +97,29 @@
 {%- endmacro %}
 
 
-{% macro log_rows_to_reprocess(relation, window) -%}
-    {#- condition on a relation with log_id and timecreated: the rows this run reprocesses -#}
+{% macro log_rows_to_reprocess_sql(relation, window) -%}
+    {#-
+        select of the rows of a relation with log_id and timecreated that this run
+        reprocesses. The ids in the window are a joined set, not an IN (subquery)
+        under OR: PostgreSQL would run such a subquery once per log row.
+    -#}
     {%- if window.full -%}
-        true
+        select * from {{ relation }}
     {%- else -%}
-        (
-            timecreated >= {{ window.from_time }}
-            or timecreated is null
-            or log_id is null
-            or log_id > {{ window.after_log_id }}
-            or log_id in (
-                select log_id from {{ relation }}
-                where timecreated >= {{ window.from_time }} or log_id > {{ window.after_log_id }}
-            )
-        )
+        select candidates.*
+        from {{ relation }} as candidates
+        left join (
+            select distinct log_id as window_log_id
+            from {{ relation }}
+            where timecreated >= {{ window.from_time }} or log_id > {{ window.after_log_id }}
+        ) as window_ids
+            on candidates.log_id = window_ids.window_log_id
+        where
+            candidates.timecreated >= {{ window.from_time }}
+            or candidates.timecreated is null
+            or candidates.log_id is null
+            or candidates.log_id > {{ window.after_log_id }}
+            or window_ids.window_log_id is not null
     {%- endif -%}
 {%- endmacro %}
 
@@ -126,9 +134,11 @@
     {%- set temp_relation = arg_dict['temp_relation'] -%}
     {%- set key = arg_dict['unique_key'] -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {#- two statements: an IN (subquery) under OR would run once per row on PostgreSQL -#}
     delete from {{ target_relation }}
-    where {{ key }} is null
-        or {{ key }} in (select {{ key }} from {{ temp_relation }} where {{ key }} is not null);
+    where {{ key }} is null;
+    delete from {{ target_relation }}
+    where {{ key }} in (select {{ key }} from {{ temp_relation }} where {{ key }} is not null);
     insert into {{ target_relation }} ({{ columns }})
     select {{ columns }} from {{ temp_relation }}
 {%- endmacro %}
@@ -140,11 +150,10 @@
         classified.courseid,
         classified.userid,
         {{ course_day_of('classified.timecreated', 'courses.startdate') }} as course_day
-    from {{ ref('int_log_events_classified') }} as classified
+    from ({{ log_rows_to_reprocess_sql(ref('int_log_events_classified'), window) }}) as classified
     inner join {{ ref('int_courses_classified') }} as courses
         on classified.courseid = courses.courseid
     where classified.timecreated is not null
-        and {{ log_rows_to_reprocess(ref('int_log_events_classified'), window) }}
 {%- endmacro %}
 
 

@@ -42,9 +42,10 @@ log_events as (
 
 log_events_to_classify as (
 
-    select * from log_events
     {% if is_incremental() -%}
-        where {{ log_rows_to_reprocess('log_events', window) }}
+        {{ log_rows_to_reprocess_sql('log_events', window) | indent(4) }}
+    {%- else -%}
+        select * from log_events
     {%- endif %}
 
 ),
