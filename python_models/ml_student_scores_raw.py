@@ -59,6 +59,8 @@ def model(dbt, session):
             flush=True,
         )
     session.execute("drop view ew_features_to_score")
+    if wanted != running:
+        session.unregister("ew_weeks_to_reprocess")
     scores, messages = jobs.score_running(rows, courses, registry, as_of)
     for message in messages:
         print(f"[ml_student_scores_raw] {message}", flush=True)
