@@ -36,12 +36,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from early_warning.warehouse import (
+    PgSettings,
+    Schemas,
+    WarehouseError,
+    connect,
+    duckdb_path,
+    pg_settings,
+)
 
 #: Relations (in the marts schema) the document is built from.
 ACTION_RELATION = "mart_ai_usage_by_action"
@@ -240,12 +248,15 @@ def read_marts_duckdb(
 
 
 def read_marts_postgres(
-    dsn: str, schema: str, with_models: bool = True
+    settings: PgSettings, schema: str, with_models: bool = True
 ) -> tuple[list[dict], list[dict] | None]:
-    """Rows of the AI usage marts from PostgreSQL (psycopg2 DSN)."""
+    """Rows of the AI usage marts from PostgreSQL (early_warning.warehouse settings)."""
     import psycopg2
 
-    con = psycopg2.connect(dsn)
+    try:
+        con = connect(settings)
+    except WarehouseError as error:
+        raise MartsUnavailable(str(error)) from error
     try:
         with con.cursor() as cur:
 
@@ -281,12 +292,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     source.add_argument(
         "--postgres",
         action="store_true",
-        help="read from PostgreSQL; the psycopg2 DSN comes from the env var named by --dsn-env",
+        help="read from PostgreSQL: the psycopg2 DSN in the env var named by --dsn-env, "
+        "else the EW_PG_* variables",
     )
     parser.add_argument(
         "--dsn-env",
         default="EW_PG_DSN",
-        help="env var holding the PostgreSQL DSN (default: EW_PG_DSN)",
+        help="env var holding the PostgreSQL DSN (default: EW_PG_DSN; unset: EW_PG_* variables)",
     )
     parser.add_argument(
         "--schema",
@@ -305,16 +317,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     with_models = not args.without_models
     try:
         if args.postgres:
-            dsn = os.environ.get(args.dsn_env)
-            if not dsn:
-                parser.error(f"--postgres needs a DSN in the env var {args.dsn_env}")
-            schema = args.schema or f"{os.environ.get('EW_PG_SCHEMA', 'ew')}_marts"
-            actions, models = read_marts_postgres(dsn, schema, with_models)
+            schema = args.schema or Schemas.postgres().marts
+            actions, models = read_marts_postgres(pg_settings(args.dsn_env), schema, with_models)
         else:
-            path = args.duckdb or os.environ.get("EW_DUCKDB_PATH", "target/early_warning.duckdb")
-            actions, models = read_marts_duckdb(path, args.schema or "marts", with_models)
+            path = args.duckdb or duckdb_path()
+            actions, models = read_marts_duckdb(
+                path, args.schema or Schemas.duckdb().marts, with_models
+            )
         document = build_ai_usage_document(actions, models)
-    except (FileNotFoundError, ValueError, MartsUnavailable) as error:
+    except (FileNotFoundError, ValueError, MartsUnavailable, WarehouseError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 

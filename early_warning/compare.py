@@ -10,17 +10,20 @@ Command line::
     python -m early_warning.compare --duckdb target/early_warning.duckdb \\
         [--pg-schema ew_marts] [--dsn-env EW_PG_DSN] [--tolerance 1e-6]
 
-Either side may also be a second DuckDB file (``--duckdb-other``), e.g. to
-check that a change left DuckDB's marts as they were. Exit status 1 when the
-marts differ. PostgreSQL connection: the DSN in ``$EW_PG_DSN``, else the EW_PG_*
-variables (see :mod:`early_warning.loader`).
+The two sides may be any two warehouses: a DuckDB file and PostgreSQL (the
+default), two DuckDB files (``--duckdb A --duckdb-other B``) or two PostgreSQL
+schemas of one database (``--pg-schema before_marts --pg-other-schema
+after_marts``), e.g. to check that a change left the marts as they were
+(before/after a refactoring: build the same site with the old and the new
+code, then compare). Exit status 1 when the marts differ. PostgreSQL
+connection: the DSN in ``$EW_PG_DSN``, else the EW_PG_* variables (see
+:mod:`early_warning.warehouse`).
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -130,7 +133,7 @@ class PostgresWarehouse(Warehouse):
 
     @classmethod
     def connect(cls, schema: str, dsn_env: str | None = "EW_PG_DSN") -> PostgresWarehouse:
-        from early_warning.loader import connect, pg_settings
+        from early_warning.warehouse import connect, pg_settings
 
         return cls(connect(pg_settings(dsn_env)), schema)
 
@@ -415,10 +418,10 @@ def compare_warehouses(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m early_warning.compare",
-        description="Compare the final marts of a DuckDB warehouse with PostgreSQL (or with "
-        "another DuckDB file), row by row on each mart's key.",
+        description="Compare the final marts of two warehouses row by row on each mart's key: "
+        "a DuckDB file and PostgreSQL (default), two DuckDB files, or two PostgreSQL schemas.",
     )
-    parser.add_argument("--duckdb", required=True, type=Path, help="the DuckDB warehouse file")
+    parser.add_argument("--duckdb", type=Path, help="the (left) DuckDB warehouse file")
     parser.add_argument("--duckdb-schema", default="marts", help="its marts schema (marts)")
     parser.add_argument(
         "--duckdb-other",
@@ -431,6 +434,11 @@ def main(argv: list[str] | None = None) -> int:
         help="PostgreSQL marts schema (default: ${EW_PG_SCHEMA:-ew}_marts)",
     )
     parser.add_argument(
+        "--pg-other-schema",
+        default=None,
+        help="without --duckdb: compare --pg-schema with this second schema of the same database",
+    )
+    parser.add_argument(
         "--dsn-env",
         default="EW_PG_DSN",
         help="env var holding a psycopg2 DSN; when unset, the EW_PG_* vars are used",
@@ -438,25 +446,47 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE)
     parser.add_argument("--max-examples", type=int, default=10)
     args = parser.parse_args(argv)
+    if args.duckdb is None and args.pg_other_schema is None:
+        parser.error(
+            "give --duckdb FILE, or --pg-schema and --pg-other-schema (two PostgreSQL schemas)"
+        )
+    if args.duckdb is not None and args.pg_other_schema is not None:
+        parser.error("--pg-other-schema compares two PostgreSQL schemas: leave out --duckdb")
 
-    from early_warning.loader import LoaderError
+    from early_warning.warehouse import WarehouseError, pg_schema
 
+    opened: list[Warehouse] = []
     try:
-        left = DuckDBWarehouse(args.duckdb, args.duckdb_schema)
-        if args.duckdb_other:
-            left.label = str(args.duckdb)
-            right = DuckDBWarehouse(args.duckdb_other, args.duckdb_schema, str(args.duckdb_other))
+        if args.duckdb is not None:
+            left = DuckDBWarehouse(args.duckdb, args.duckdb_schema)
+            opened.append(left)
+            if args.duckdb_other:
+                left.label = str(args.duckdb)
+                right = DuckDBWarehouse(
+                    args.duckdb_other, args.duckdb_schema, str(args.duckdb_other)
+                )
+            else:
+                right = PostgresWarehouse.connect(
+                    args.pg_schema or pg_schema("marts"), args.dsn_env
+                )
         else:
-            schema = args.pg_schema or f"{os.environ.get('EW_PG_SCHEMA', 'ew')}_marts"
-            right = PostgresWarehouse.connect(schema, args.dsn_env)
-    except (FileNotFoundError, LoaderError) as error:
+            schema = args.pg_schema or pg_schema("marts")
+            left = PostgresWarehouse.connect(schema, args.dsn_env)
+            left.label = schema
+            opened.append(left)
+            right = PostgresWarehouse.connect(args.pg_other_schema, args.dsn_env)
+            right.label = args.pg_other_schema
+        opened.append(right)
+    except (FileNotFoundError, WarehouseError) as error:
+        for warehouse in opened:
+            warehouse.close()
         print(f"error: {error}", file=sys.stderr)
         return 2
     try:
         result = compare_warehouses(left, right, tolerance=args.tolerance)
     finally:
-        left.close()
-        right.close()
+        for warehouse in opened:
+            warehouse.close()
     print(result.report(args.max_examples))
     return 0 if result.ok else 1
 

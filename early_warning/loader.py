@@ -27,20 +27,30 @@ Command line::
 Connection: the psycopg2 DSN in the env var named by ``--dsn-env`` when it is
 set, else ``EW_PG_HOST`` (127.0.0.1), ``EW_PG_PORT`` (5432), ``EW_PG_USER``
 (postgres), ``EW_PG_PASSWORD``, ``EW_PG_DATABASE`` (early_warning) -- the
-variables the dbt ``postgres`` target reads.
+variables the dbt ``postgres`` target reads (:mod:`early_warning.warehouse`).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from early_warning.moodle_schema import TABLES
+from early_warning.warehouse import (  # noqa: F401  (re-exported: the loader's public API)
+    PgSettings,
+    WarehouseError,
+    connect,
+    create_database_if_missing,
+    one_line,
+    pg_settings,
+)
+
+#: The loader's errors: a problem the user can fix (connection, missing files, bad
+#: data); the message says how. Connection problems come from early_warning.warehouse.
+LoaderError = WarehouseError
 
 #: Contract logical type -> PostgreSQL column type.
 PG_TYPES = {"int64": "bigint", "float64": "double precision", "string": "text"}
@@ -50,142 +60,6 @@ LOADER_MARK = "loaded by early_warning.loader"
 
 #: Rows per streamed record batch.
 BATCH_ROWS = 100_000
-
-ENV_HELP = (
-    "set EW_PG_HOST, EW_PG_PORT, EW_PG_USER, EW_PG_PASSWORD and EW_PG_DATABASE "
-    "(or a psycopg2 DSN in the env var given by --dsn-env)"
-)
-
-
-class LoaderError(RuntimeError):
-    """A problem the user can fix (connection, missing files, bad data); the message says how."""
-
-
-# --------------------------------------------------------------------------- connection
-
-
-@dataclass(frozen=True)
-class PgSettings:
-    """Where to connect: keyword arguments for psycopg2.connect, plus a DSN if one was given."""
-
-    params: dict
-    dsn: str | None = None
-
-    @property
-    def host(self) -> str:
-        return str(self.params.get("host") or "localhost")
-
-    @property
-    def port(self) -> str:
-        return str(self.params.get("port") or "5432")
-
-    @property
-    def user(self) -> str:
-        return str(self.params.get("user") or os.environ.get("USER", "?"))
-
-    @property
-    def dbname(self) -> str:
-        return str(self.params.get("dbname") or self.user)
-
-    def describe(self) -> str:
-        return f"{self.host}:{self.port} as {self.user}"
-
-    def connect_kwargs(self, dbname: str | None = None) -> dict:
-        """Arguments for psycopg2.connect, optionally for another database of the server."""
-        kwargs = dict(self.params)
-        if dbname is not None:
-            kwargs["dbname"] = dbname
-        kwargs.setdefault("connect_timeout", 10)
-        kwargs.setdefault("application_name", "early_warning")
-        return kwargs
-
-
-def pg_settings(dsn_env: str | None = "EW_PG_DSN", environ: dict | None = None) -> PgSettings:
-    """Connection settings: the DSN in env var ``dsn_env`` if set, else the EW_PG_* variables."""
-    env = os.environ if environ is None else environ
-    dsn = env.get(dsn_env) if dsn_env else None
-    if dsn:
-        from psycopg2.extensions import parse_dsn
-
-        try:
-            params = parse_dsn(dsn)
-        except Exception as error:  # psycopg2.ProgrammingError: malformed DSN
-            raise LoaderError(
-                f"the PostgreSQL DSN in ${dsn_env} is not valid: {error}".strip()
-            ) from None
-        return PgSettings(params=params, dsn=dsn)
-    params = {
-        "host": env.get("EW_PG_HOST", "127.0.0.1"),
-        "port": env.get("EW_PG_PORT", "5432"),
-        "user": env.get("EW_PG_USER", "postgres"),
-        "dbname": env.get("EW_PG_DATABASE", "early_warning"),
-    }
-    if env.get("EW_PG_PASSWORD"):
-        params["password"] = env["EW_PG_PASSWORD"]
-    return PgSettings(params=params)
-
-
-def _reason(error: Exception) -> str:
-    return " ".join(str(error).split()) or type(error).__name__
-
-
-def connect(settings: PgSettings, create_database: bool = False):
-    """Open a psycopg2 connection, or raise LoaderError saying what is wrong and what to set."""
-    import psycopg2
-
-    try:
-        return psycopg2.connect(**settings.connect_kwargs())
-    except psycopg2.OperationalError as error:
-        reason = _reason(error)
-        if f'database "{settings.dbname}" does not exist' not in reason:
-            raise LoaderError(
-                f"cannot connect to PostgreSQL at {settings.describe()}: {reason}; {ENV_HELP}."
-            ) from None
-    if not create_database:
-        raise LoaderError(
-            f"database '{settings.dbname}' does not exist on the PostgreSQL server at "
-            f"{settings.host}:{settings.port}. Create it (createdb -h {settings.host} "
-            f"-p {settings.port} -U {settings.user} {settings.dbname}), pass "
-            f"--create-database, or set EW_PG_DATABASE to an existing database."
-        )
-    create_database_if_missing(settings)
-    try:
-        return psycopg2.connect(**settings.connect_kwargs())
-    except psycopg2.OperationalError as error:
-        raise LoaderError(
-            f"cannot connect to PostgreSQL at {settings.describe()}: {_reason(error)}; {ENV_HELP}."
-        ) from None
-
-
-def create_database_if_missing(settings: PgSettings, maintenance_db: str = "postgres") -> bool:
-    """CREATE DATABASE settings.dbname unless it exists; True when it was created."""
-    import psycopg2
-    from psycopg2 import sql
-
-    try:
-        con = psycopg2.connect(**settings.connect_kwargs(dbname=maintenance_db))
-    except psycopg2.OperationalError as error:
-        raise LoaderError(
-            f"cannot connect to PostgreSQL at {settings.describe()} (database "
-            f"'{maintenance_db}', to create '{settings.dbname}'): {_reason(error)}; {ENV_HELP}."
-        ) from None
-    try:
-        con.autocommit = True
-        with con.cursor() as cur:
-            cur.execute("select 1 from pg_database where datname = %s", (settings.dbname,))
-            if cur.fetchall():
-                return False
-            try:
-                cur.execute(sql.SQL("create database {}").format(sql.Identifier(settings.dbname)))
-            except psycopg2.Error as error:
-                raise LoaderError(
-                    f"cannot create database '{settings.dbname}' as {settings.user}: "
-                    f"{_reason(error)}"
-                ) from None
-            return True
-    finally:
-        con.close()
-
 
 # --------------------------------------------------------------------------- source files
 
@@ -281,12 +155,12 @@ def read_batches(table: str, path: Path, fmt: str, batch_rows: int = BATCH_ROWS)
                     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
                         raise LoaderError(
                             f"{path}: column {field.name} cannot be read as {kind}"
-                            f" ({_reason(error)})"
+                            f" ({one_line(error)})"
                         ) from None
                 columns.append(column)
             yield pa.RecordBatch.from_arrays(columns, schema=schema)
     except pa.ArrowInvalid as error:
-        raise LoaderError(f"{path}: cannot read table {table}: {_reason(error)}") from None
+        raise LoaderError(f"{path}: cannot read table {table}: {one_line(error)}") from None
 
 
 class CsvStream:
@@ -427,7 +301,7 @@ def load_site(
             except psycopg2.Error as error:
                 raise LoaderError(
                     f"cannot create schema '{schema}' in database '{settings.dbname}' as "
-                    f"{settings.user}: {_reason(error)}"
+                    f"{settings.user}: {one_line(error)}"
                 ) from None
             _progress(
                 f"loading {len(files)} tables from {source} ({fmt}) into "
@@ -455,7 +329,7 @@ def load_site(
                     cur.copy_expert(copy.as_string(con), stream, size=1 << 20)
                 except psycopg2.Error as error:
                     raise LoaderError(
-                        f"COPY into {schema}.{name} from {path} failed: {_reason(error)}"
+                        f"COPY into {schema}.{name} from {path} failed: {one_line(error)}"
                     ) from None
                 counts[table] = stream.rows
                 _progress(

@@ -155,13 +155,8 @@ def load_oulad(
 
     from psycopg2 import sql
 
-    from early_warning.loader import (
-        LOADER_MARK,
-        LoaderError,
-        _existing_table,
-        connect,
-        pg_settings,
-    )
+    from early_warning.loader import LOADER_MARK, LoaderError, _existing_table
+    from early_warning.warehouse import connect, pg_settings
 
     source = Path(source)
     settings = settings or pg_settings()

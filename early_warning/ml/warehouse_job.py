@@ -30,7 +30,7 @@ Python models of ``python_models/`` do on DuckDB, with the same functions of
 
 Everything from step 1 to 3 is one transaction: readers see the old tables or
 the new ones, never a mix. Connection: EW_PG_DSN or EW_PG_HOST / EW_PG_PORT /
-EW_PG_USER / EW_PG_PASSWORD / EW_PG_DATABASE (as the loader).
+EW_PG_USER / EW_PG_PASSWORD / EW_PG_DATABASE (:mod:`early_warning.warehouse`).
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import logging
 import math
-import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -49,6 +48,7 @@ import pandas as pd
 from early_warning.ml import jobs
 from early_warning.ml.scoring import SCORE_COLUMNS, StoredModel
 from early_warning.ml.sql_scoring import calibrated_log_odds_sql, log_odds_query, probability_sql
+from early_warning.warehouse import Schemas, WarehouseError, connect, pg_settings
 
 log = logging.getLogger("early_warning.ml.warehouse_job")
 
@@ -68,25 +68,6 @@ REASON_COLUMNS = [name for name in SCORE_COLUMNS if name.startswith("reason_")]
 
 class WarehouseJobError(RuntimeError):
     """Something the operator must fix (missing dbt tables, SQL/Python disagreement)."""
-
-
-@dataclass(frozen=True)
-class Schemas:
-    """Where the job reads and writes: <prefix>_marts, <prefix>_intermediate, <prefix>_ml."""
-
-    prefix: str = "ew"
-
-    @property
-    def marts(self) -> str:
-        return f"{self.prefix}_marts"
-
-    @property
-    def intermediate(self) -> str:
-        return f"{self.prefix}_intermediate"
-
-    @property
-    def ml(self) -> str:
-        return f"{self.prefix}_ml"
 
 
 @dataclass
@@ -424,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", choices=["postgres"], default="postgres")
     parser.add_argument(
         "--schema-prefix",
-        default=os.environ.get("EW_PG_SCHEMA", "ew"),
+        default=Schemas.postgres().prefix,
         help="dbt's target schema (EW_PG_SCHEMA, default ew): reads <prefix>_marts and "
         "<prefix>_intermediate, writes <prefix>_ml",
     )
@@ -440,11 +421,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
 
-    from early_warning.loader import LoaderError, connect, pg_settings
-
     try:
         con = connect(pg_settings())
-    except LoaderError as error:
+    except WarehouseError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     try:

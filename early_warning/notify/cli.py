@@ -6,7 +6,7 @@
 
 Environment: TELEGRAM_BOT_TOKEN (required unless --dry-run or --requeue; never
 printed), TELEGRAM_API_BASE (default https://api.telegram.org), EW_DUCKDB_PATH,
-EW_PG_DSN / EW_PG_SCHEMA for PostgreSQL.
+EW_PG_DSN (or the EW_PG_* variables) and EW_PG_SCHEMA for PostgreSQL (early_warning.warehouse).
 
 Exit status: 0 done; 1 error (nothing or not everything could be tried: bad
 token, outbox not built, warehouse busy); 3 done, but rows were left for the
@@ -31,6 +31,7 @@ from early_warning.notify.telegram import (
     BotApi,
     TelegramConfigError,
 )
+from early_warning.warehouse import Schemas, WarehouseError, duckdb_path, pg_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,7 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument(
         "--postgres",
         action="store_true",
-        help="PostgreSQL warehouse; psycopg2 DSN from the env var named by --dsn-env",
+        help="PostgreSQL warehouse: the psycopg2 DSN in the env var named by --dsn-env, "
+        "else the EW_PG_* variables",
     )
     parser.add_argument("--dsn-env", default="EW_PG_DSN", help="env var with the DSN (EW_PG_DSN)")
     parser.add_argument(
@@ -99,27 +101,29 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _open_store(args, parser) -> DeliveryStore:
+def _open_store(args) -> DeliveryStore:
     read_only = bool(args.dry_run)
     if args.postgres:
-        dsn = os.environ.get(args.dsn_env)
-        if not dsn:
-            parser.error(f"--postgres needs a DSN in the env var {args.dsn_env}")
-        prefix = os.environ.get("EW_PG_SCHEMA", "ew")
+        schemas = Schemas.postgres()
+        try:
+            settings = pg_settings(args.dsn_env)
+        except WarehouseError as error:
+            raise StoreError(str(error)) from error
         return DeliveryStore.open_postgres(
-            dsn,
+            settings,
             read_only=read_only,
-            marts_schema=args.marts_schema or f"{prefix}_marts",
-            log_schema=args.log_schema or f"{prefix}_notifications",
+            marts_schema=args.marts_schema or schemas.marts,
+            log_schema=args.log_schema or schemas.notifications,
         )
-    path = args.duckdb or os.environ.get("EW_DUCKDB_PATH", "target/early_warning.duckdb")
+    path = args.duckdb or duckdb_path()
     if not os.path.exists(path):
         raise StoreError(f"no DuckDB warehouse at {path} (run dbt build first)")
+    schemas = Schemas.duckdb()
     return DeliveryStore.open_duckdb(
         path,
         read_only=read_only,
-        marts_schema=args.marts_schema or "marts",
-        log_schema=args.log_schema or "notifications",
+        marts_schema=args.marts_schema or schemas.marts,
+        log_schema=args.log_schema or schemas.notifications,
     )
 
 
@@ -160,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--limit must be >= 0")
     store = None
     try:
-        store = _open_store(args, parser)
+        store = _open_store(args)
         settings = SenderSettings(
             rate_per_second=args.rate,
             per_chat_interval=args.per_chat_interval,

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from early_warning.warehouse import PgSettings, WarehouseError, connect, dsn_settings
+
 OUTBOX_RELATION = "mart_notification_outbox"
 LOG_TABLE = "notification_deliveries"
 BUILD_HINT = "dbt build --select +mart_notification_outbox"
@@ -143,14 +145,17 @@ class DeliveryStore:
         return cls(connection, "duckdb", read_only=read_only, **kwargs)
 
     @classmethod
-    def open_postgres(cls, dsn: str, read_only: bool = False, **kwargs) -> DeliveryStore:
-        import psycopg2
-
+    def open_postgres(
+        cls, settings: PgSettings | str, read_only: bool = False, **kwargs
+    ) -> DeliveryStore:
+        """Open on PostgreSQL: early_warning.warehouse settings, or a psycopg2 DSN."""
+        if isinstance(settings, str):
+            settings = dsn_settings(settings)
         try:
-            connection = psycopg2.connect(dsn)
-        except psycopg2.Error as error:
-            # psycopg2's message names host/database/user, never the password
-            raise StoreError(f"cannot connect to PostgreSQL: {error}".strip()) from error
+            connection = connect(settings)
+        except WarehouseError as error:
+            # the message names host/database/user, never the password
+            raise StoreError(str(error)) from error
         connection.autocommit = True
         return cls(connection, "postgres", read_only=read_only, **kwargs)
 

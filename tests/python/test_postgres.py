@@ -307,6 +307,40 @@ def test_postgres_marts_match_duckdb(pg_build, tiny_build):
 
 
 @needs_postgres
+def test_compare_cli_two_postgres_schemas(pg_build, monkeypatch, capsys):
+    """`early-warning compare --pg-schema A --pg-other-schema B`: before/after checks on PostgreSQL."""
+    from early_warning.compare import main
+
+    database = pg_build.extra_env["EW_PG_DATABASE"]
+    marts, copy = f"{PG_SCHEMA}_marts", f"{PG_SCHEMA}_marts_copy_{TAG}"
+    con = _connect(database)
+    con.autocommit = True
+    try:
+        with con.cursor() as cur:
+            cur.execute(f"create schema {copy}")
+            for mart in MART_KEYS:
+                cur.execute(f"create table {copy}.{mart} as select * from {marts}.{mart}")
+        monkeypatch.setenv("EW_PG_DATABASE", database)
+        monkeypatch.delenv("EW_PG_DSN", raising=False)
+        assert main(["--pg-schema", marts, "--pg-other-schema", copy]) == 0
+        assert "marts agree" in capsys.readouterr().out
+        with con.cursor() as cur:
+            cur.execute(
+                f"update {copy}.mart_data_quality set n_rows = n_rows + 1 "
+                "where check_name = 'kept_as_learning_event'"
+            )
+        assert main(["--pg-schema", marts, "--pg-other-schema", copy]) == 1
+        out = capsys.readouterr().out
+        assert "DIFF mart_data_quality:" in out
+        assert "(logstore_standard_log, kept_as_learning_event) n_rows" in out
+        assert "1 of " in out and "compared marts differ" in out
+    finally:
+        with con.cursor() as cur:
+            cur.execute(f"drop schema if exists {copy} cascade")
+        con.close()
+
+
+@needs_postgres
 def test_reporting_role_reads_marts_and_nothing_upstream(pg_build):
     import psycopg2
 
