@@ -27,7 +27,7 @@ demo: demo-data
 
 # the scheduled production run: everything but the unit tests (they run in CI)
 daily: setup
-	$(BIN)/dbt build --exclude-resource-type unit_test
+	$(BIN)/dbt build --selector daily
 
 # the whole pipeline on the real OULAD files (README "OULAD"), in its own warehouse
 oulad: setup

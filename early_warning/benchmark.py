@@ -5,7 +5,7 @@ For each size it generates a demo site, then measures on DuckDB (and, with
 
 * ``full``     a `dbt build` into an empty warehouse (training included);
 * ``next_day`` the same warehouse after one more day of log rows was appended
-  (the daily scheduled run: ``dbt build --exclude-resource-type unit_test``,
+  (the daily scheduled run: ``dbt build --selector daily``, selectors.yml,
   as README "Daily runs are incremental" recommends for production).
 
 Each run records wall time and peak memory (``/usr/bin/time -v``) and the time
@@ -151,7 +151,7 @@ def run_size(size: str, workdir: Path, postgres: bool, seed: int) -> list[Run]:
         if kind == "next_day":
             # a scheduled production run (README "Daily runs"): unit tests check the SQL
             # logic on fixed inputs, not the data, so they belong to CI, not to every run
-            cmd += ["--exclude-resource-type", "unit_test"]
+            cmd += ["--selector", "daily"]
         wall, peak, code, tail, cpu = _timed(
             cmd, project.env(), Path.cwd(), project.workdir / f"dbt_{kind}.log"
         )
@@ -271,8 +271,8 @@ def _postgres_build(size: str, kind: str, project, env: dict, dbt: str, log_rows
         str(project.target_path),
         "--vars",
         json.dumps(project.vars),
-        "--exclude",
-        "path:python_models+",
+        "--selector",
+        "before_ml",
     ]
     if kind == "next_day":
         cmd += ["--exclude-resource-type", "unit_test"]

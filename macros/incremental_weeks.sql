@@ -160,7 +160,7 @@
 -- depends_on: {{ ref('int_course_weeks_to_reprocess') }}
 -- depends_on: {{ ref('fct_enrolment_week_features') }}
 -- depends_on: {{ ref('mart_student_activity') }}
-    {%- if target.type == 'duckdb' %}
+    {%- if ml_runs_in_dbt() %}
 -- depends_on: {{ ref('ml_student_scores_raw') }}
     {%- endif %}
 {%- endmacro %}

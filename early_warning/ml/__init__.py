@@ -1,6 +1,6 @@
 """Dropout and completion classifiers: training, honest validation, registry, scoring, reasons.
 
-The dbt Python models in ``python_models/`` only read their refs and call
+The dbt Python models in ``python_models/classifiers`` only read their refs and call
 :mod:`early_warning.ml.jobs`; everything else lives here and is unit-tested:
 
 * :mod:`~early_warning.ml.features` — which feature-mart columns the models use, and why;

@@ -1,13 +1,15 @@
 """The classifiers on PostgreSQL: a scheduled job that trains in Python and scores in SQL.
 
 dbt-postgres has no Python models, so on PostgreSQL this job does what the dbt
-Python models of ``python_models/`` do on DuckDB, with the same functions of
+Python models of ``python_models/classifiers`` do on DuckDB, with the same functions of
 :mod:`early_warning.ml.jobs` and into tables with the same columns, in schema
 ``<EW_PG_SCHEMA>_ml`` (default ``ew_ml``)::
 
-    dbt build --exclude 'path:python_models+'   # features and marts, not the ML part
+    dbt build --selector before_ml              # features and marts, not the ML part
     early-warning ml-job --target postgres      # trains when due; scores in SQL
-    dbt build --select 'path:python_models+'    # ML marts, mart_student_current, notifications
+    dbt build --selector ml_and_after           # ML marts, mart_student_current, notifications
+
+(the named selectors are in selectors.yml)
 
 1. Reads as_of (``int_as_of_resolved``) and the registry table
    ``ml_model_registry``; :func:`jobs.update_registry` decides per target
@@ -114,7 +116,7 @@ def _table_exists(con, schema: str, table: str) -> bool:
 def _require(con, schema: str, table: str) -> None:
     if not _table_exists(con, schema, table):
         raise WarehouseJobError(
-            f"{schema}.{table} does not exist: run `dbt build --exclude 'path:python_models+'` "
+            f"{schema}.{table} does not exist: run `dbt build --selector before_ml` "
             "on this database first (EW_PG_SCHEMA must match the job's --schema-prefix)"
         )
 
@@ -400,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="early-warning ml-job",
         description="Train the classifiers when due and score the running courses in the "
         "warehouse (PostgreSQL: the pipeline runs as SQL generated with orbital). "
-        "Run after `dbt build --exclude 'path:python_models+'`, before `dbt build --select 'path:python_models+'`.",
+        "Run after `dbt build --selector before_ml`, before `dbt build --selector ml_and_after`.",
     )
     parser.add_argument("--target", choices=["postgres"], default="postgres")
     parser.add_argument(

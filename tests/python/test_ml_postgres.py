@@ -1,11 +1,11 @@
 """The classifiers on PostgreSQL: `early-warning ml-job` trains in Python, scores in SQL (issue 5).
 
 One throwaway database (ew_test_ml_<random>, dropped at the end) gets the tiny
-site and `dbt build --exclude 'path:python_models+'`, while the session fixture
+site and `dbt build --selector before_ml`, while the session fixture
 tiny_build builds the same site on DuckDB. The DuckDB registry rows are copied
 into the PostgreSQL registry, so both engines score with the very same stored
 models; the job must reuse them, score the running courses in SQL, and
-`dbt build --select 'path:python_models+'` must give ML marts equal to DuckDB's row
+`dbt build --selector ml_and_after` must give ML marts equal to DuckDB's row
 by row (probabilities within 1e-6).
 
 Server settings as in test_postgres.py (EW_PG_*; EW_SKIP_POSTGRES=1 skips).
@@ -37,7 +37,8 @@ TAG = secrets.token_hex(4)
 DATABASE = f"ew_test_ml_{TAG}"
 PG_SCHEMA = "ew"
 SCHEMAS = wj.Schemas(PG_SCHEMA)
-ML_PART = ("path:python_models+",)
+BEFORE_ML = ("--selector", "before_ml")  # selectors.yml
+ML_AND_AFTER = ("--selector", "ml_and_after")
 
 pytestmark = [pytest.mark.dbt, pytest.mark.postgres]
 
@@ -102,7 +103,7 @@ def ml_project(request, ml_database, tiny_site, tmp_path_factory) -> DbtProject:
 
     def build():
         try:
-            project.run("build", "--exclude", *ML_PART)
+            project.run("build", *BEFORE_ML)
         except DbtError as error:
             outcome["error"] = error
 
@@ -130,7 +131,7 @@ def ml_scored(ml_project, tiny_build):
         result = wj.run_job(con, SCHEMAS)
     finally:
         con.close()
-    ml_project.run("build", "--select", *ML_PART)
+    ml_project.run("build", *ML_AND_AFTER)
     return {"result": result, "registry": registry}
 
 
@@ -219,4 +220,4 @@ def test_cli_runs_the_job_and_names_missing_dbt_tables(ml_scored, monkeypatch, c
     assert main(["ml-job", "--schema-prefix", "no_such_prefix"]) == 1
     err = capsys.readouterr().err
     assert "no_such_prefix_intermediate.int_as_of_resolved does not exist" in err
-    assert "dbt build --exclude 'path:python_models+'" in err
+    assert "dbt build --selector before_ml" in err

@@ -274,7 +274,7 @@ def test_postgres_builds_the_same_oulad_marts(oulad_slice, tmp_path):
         assert counts["studentVle"] == expected_clicks
 
         as_of = AS_OF  # AAA 2014J running: every mart has rows
-        sql_only = ("--exclude", "path:python_models+")
+        sql_only = ("--selector", "before_ml")
         pg = DbtProject(
             workdir=tmp_path / "pg",
             target="postgres",

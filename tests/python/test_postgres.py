@@ -47,7 +47,7 @@ REPORTING_ROLE = f"ew_reporting_{TAG}"
 TEACHER_ROLE = f"ew_teacher_{TAG}"
 TEACHER_PREFIX = f"t{TAG}_"  # database role of Moodle user jsmith: t<tag>_jsmith
 PG_SCHEMA = "ew"
-EXCLUDE_PYTHON = ("--exclude", "path:python_models+")
+EXCLUDE_PYTHON = ("--selector", "before_ml")  # selectors.yml
 
 
 def _settings(**overrides):

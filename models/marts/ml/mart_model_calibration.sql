@@ -9,23 +9,23 @@ with
 
 calibration as (
 
-    select * from {{ ml_relation('ml_model_calibration_raw') }}
+    select * from {{ ref('ml_calibration') }}
 
 ),
 
 final as (
 
     select
-        cast(model_version as varchar) as model_version,
-        cast(target as varchar) as target,
-        cast(algorithm as varchar) as algorithm,
-        cast(probability_kind as varchar) as probability_kind,
-        cast(bin as bigint) as bin_number,
-        cast(p_lower as double precision) as p_lower,
-        cast(p_upper as double precision) as p_upper,
-        cast(n as bigint) as n_samples,
-        cast(mean_predicted as double precision) as mean_predicted,
-        cast(observed_rate as double precision) as observed_rate
+        model_version,
+        target,
+        algorithm,
+        probability_kind,
+        bin_number,
+        p_lower,
+        p_upper,
+        n_samples,
+        mean_predicted,
+        observed_rate
     from calibration
 
 )

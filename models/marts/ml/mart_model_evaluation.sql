@@ -2,40 +2,41 @@
     Honest quality of every registry model: out-of-fold metrics (folds grouped
     by course) of both candidates, per course week and per Moodle analysis
     interval, with Moodle's gate (F1 >= 0.7 and F1 deviation <= 0.05). Computed
-    at training time by early_warning.ml and unpacked by ml_model_evaluation_raw.
+    at training time by early_warning.ml and unpacked from the registry
+    (models/ml/ml_evaluation).
 -#}
 
 with
 
 evaluation as (
 
-    select * from {{ ml_relation('ml_model_evaluation_raw') }}
+    select * from {{ ref('ml_evaluation') }}
 
 ),
 
 final as (
 
     select
-        cast(model_version as varchar) as model_version,
-        cast(target as varchar) as target,
-        cast(algorithm as varchar) as algorithm,
-        cast(is_selected as boolean) as is_selected,
-        cast(trained_at as timestamp) as trained_at,
-        cast(validation as varchar) as validation,
-        cast(interval_type as varchar) as interval_type,
-        cast(interval_index as bigint) as interval_index,
-        cast(interval_label as varchar) as interval_label,
-        cast(n_folds as bigint) as n_folds,
-        cast(n as bigint) as n_samples,
-        cast(n_positive as bigint) as n_positive,
-        cast(roc_auc as double precision) as roc_auc,
-        cast(pr_auc as double precision) as pr_auc,
-        cast(brier as double precision) as brier,
-        cast(balanced_accuracy as double precision) as balanced_accuracy,
-        cast(f1 as double precision) as f1,
-        cast(f1_std as double precision) as f1_std,
-        cast(passes_moodle_gate as boolean) as passes_moodle_gate,
-        cast(gate_reason as varchar) as gate_reason
+        model_version,
+        target,
+        algorithm,
+        is_selected,
+        trained_at,
+        validation,
+        interval_type,
+        interval_index,
+        interval_label,
+        n_folds,
+        n_samples,
+        n_positive,
+        roc_auc,
+        pr_auc,
+        brier,
+        balanced_accuracy,
+        f1,
+        f1_std,
+        passes_moodle_gate,
+        gate_reason
     from evaluation
 
 )

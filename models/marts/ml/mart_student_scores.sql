@@ -27,7 +27,7 @@ weeks as (
 
 scores as (
 
-    select * from {{ ml_relation('ml_student_scores_raw') }}
+    select * from {{ ref('ml_scores') }}
 
 ),
 
@@ -54,22 +54,22 @@ joined as (
         weeks.course_week,
         weeks.week_end_at,
         weeks.is_complete_week,
-        cast(dropout.probability as double precision) as p_dropout,
-        cast(completion.probability as double precision) as p_completion,
-        cast(dropout.model_version as varchar) as dropout_model_version,
-        cast(completion.model_version as varchar) as completion_model_version,
-        cast(dropout.reason_1_text as varchar) as reason_1,
-        cast(dropout.reason_2_text as varchar) as reason_2,
-        cast(dropout.reason_3_text as varchar) as reason_3,
-        cast(dropout.reason_1_feature as varchar) as reason_1_feature,
-        cast(dropout.reason_1_value as double precision) as reason_1_value,
-        cast(dropout.reason_1_contribution as double precision) as reason_1_contribution,
-        cast(dropout.reason_2_feature as varchar) as reason_2_feature,
-        cast(dropout.reason_2_value as double precision) as reason_2_value,
-        cast(dropout.reason_2_contribution as double precision) as reason_2_contribution,
-        cast(dropout.reason_3_feature as varchar) as reason_3_feature,
-        cast(dropout.reason_3_value as double precision) as reason_3_value,
-        cast(dropout.reason_3_contribution as double precision) as reason_3_contribution
+        dropout.probability as p_dropout,
+        completion.probability as p_completion,
+        dropout.model_version as dropout_model_version,
+        completion.model_version as completion_model_version,
+        dropout.reason_1_text as reason_1,
+        dropout.reason_2_text as reason_2,
+        dropout.reason_3_text as reason_3,
+        dropout.reason_1_feature,
+        dropout.reason_1_value,
+        dropout.reason_1_contribution,
+        dropout.reason_2_feature,
+        dropout.reason_2_value,
+        dropout.reason_2_contribution,
+        dropout.reason_3_feature,
+        dropout.reason_3_value,
+        dropout.reason_3_contribution
     from weeks
     left join dropout
         on weeks.enrolment_id = dropout.enrolment_id
