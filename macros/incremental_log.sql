@@ -1,5 +1,5 @@
 {#-
-    Incremental processing of the log (int_log_events_classified, fct_activity_daily).
+    Incremental processing of the log (int_log_events_classified, int_activity_daily).
 
     The rule, per run (README "Daily runs are incremental"):
     * The inputs that decide how OLD log rows are classified are fingerprinted:
@@ -13,7 +13,7 @@
       as_of), rows with a log id above the previous run's largest (late rows
       older than the window), rows without id or time, and every copy of an id
       that has a copy among those (duplicate ids are ranked over all copies).
-    * fct_activity_daily recomputes every (course, user, course day) that one
+    * int_activity_daily recomputes every (course, user, course day) that one
       of those rows falls on, from all of that day's events.
     Not covered (run with --full-refresh): changes to the classification rules
     themselves (macros/activity.sql) and log rows deleted from Moodle's log
@@ -158,7 +158,7 @@
 
 
 {% macro delete_reprocessed_activity_days() -%}
-    {#- pre-hook of fct_activity_daily: remove the days this run recomputes -#}
+    {#- pre-hook of int_activity_daily: remove the days this run recomputes -#}
     {%- if is_incremental() -%}
         {%- set window = log_reprocess_window(true) -%}
         {%- if window.full -%}

@@ -1,5 +1,5 @@
 {#-
-    Incremental processing of the weekly models (fct_enrolment_week_features,
+    Incremental processing of the weekly models (int_enrolment_week_features,
     mart_student_activity and, on DuckDB, ml_student_scores_raw).
 
     A weekly row depends on the student's earlier weeks (cumulative figures) and
@@ -158,7 +158,7 @@
         is recomputed by the next one
     -#}
 -- depends_on: {{ ref('int_course_weeks_to_reprocess') }}
--- depends_on: {{ ref('fct_enrolment_week_features') }}
+-- depends_on: {{ ref('int_enrolment_week_features') }}
 -- depends_on: {{ ref('mart_student_activity') }}
     {%- if ml_runs_in_dbt() %}
 -- depends_on: {{ ref('ml_student_scores_raw') }}

@@ -1,9 +1,9 @@
 {#-
     Which LMS the pipeline reads: the dbt var `lms_source`, 'moodle' (default)
     or 'oulad' (the Open University Learning Analytics Dataset). Switching it is
-    configuration only: the inactive source's staging models are disabled
-    (dbt_project.yml), and the canonical intermediate layer reads its inputs
-    through lms_ref().
+    configuration only: the inactive sources' staging and mapping models are
+    disabled (dbt_project.yml), and the shared models read their inputs through
+    lms_ref().
 -#}
 {% macro lms_source() -%}
     {%- set source_name = var('lms_source', 'moodle') | string | trim | lower -%}
@@ -16,17 +16,42 @@
 {%- endmacro %}
 
 {#-
-    The relation holding one Moodle-shaped entity (the columns of its
-    stg_moodle__<entity> model) for the active LMS: stg_moodle__<entity> on
-    Moodle, int_oulad_<entity>_mapped on OULAD (the OULAD files mapped onto the
-    same columns, models/intermediate/oulad).
+    The canonical inputs of the shared models: the relation holding one entity
+    (README "Add an LMS") in its canonical columns, for the active LMS. Shared
+    models read their inputs only through lms_ref() and never branch on the source.
+
+    A source S provides every entity as int_<S>_<entity>_mapped (folder
+    models/intermediate/lms/<S>/). Moodle is the reference shape: its staging
+    models already have the canonical columns of most entities, so lms_ref()
+    reads stg_moodle__<entity> for those and int_moodle_<entity>_mapped only for
+    the entities below, which need joins or rules of Moodle's own.
+
+      entity                      columns (see the mapping models' docs)
+      users                       userid, username, firstname, lastname, email, is_deleted, is_suspended, lang, ...
+      courses                     courseid, category_id, names, startdate, enddate, is_completion_enabled, is_site_course, has_activity_log
+      course_completion_criteria  criteria_id, courseid, criteriatype
+      role_assignments            userid, role_shortname, context_level (course | category | system), instance_id
+      user_enrolments             courseid, userid, starts_at, ends_at, is_active
+      log_events                  the columns of stg_moodle__log_events
+      course_modules, modules     course_module_id, courseid, module_id, instance_id, section_id, is_visible, added; module_id, module_name
+      assignments, assign_submissions, grade_items, grade_grades, quizzes, quiz_attempts   as in Moodle's staging
+      user_preferences            preference_id, userid, preference_name, preference_value
+      as_of_default               one row: as_of, as_of_origin (the default "now" when the var as_of is empty)
+      enrolment_labels            the columns of fct_enrolment_outcomes (the source's label rules)
+      ai_actions                  the columns of stg_moodle__ai_actions (Moodle only: the AI usage marts)
 -#}
 {% macro lms_ref(entity) -%}
-    {%- if lms_source() == 'oulad' -%}
-        {{ ref('int_oulad_' ~ entity ~ '_mapped') }}
-    {%- else -%}
+    {%- set source_name = lms_source() -%}
+    {%- if source_name == 'moodle' and entity not in moodle_mapped_entities() -%}
         {{ ref('stg_moodle__' ~ entity) }}
+    {%- else -%}
+        {{ ref('int_' ~ source_name ~ '_' ~ entity ~ '_mapped') }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- The entities whose Moodle version is a model of models/intermediate/lms/moodle, not staging. -#}
+{% macro moodle_mapped_entities() -%}
+    {{ return(['role_assignments', 'user_enrolments', 'as_of_default', 'enrolment_labels']) }}
 {%- endmacro %}
 
 {#-

@@ -53,13 +53,16 @@ def test_one_current_row_per_enrolment(tiny_build):
 
 
 def test_every_active_enrolment_has_exactly_one_current_row(tiny_build):
-    """mart_student_current: the active enrolments of running courses, each once."""
+    """mart_student_current: the active enrolments of running courses (started and not
+    ended at as_of, neither the enrolment nor the account suspended), each once."""
     expected = tiny_build.query(
         "select e.enrolment_id from intermediate.int_enrolments_resolved e "
         "join intermediate.int_courses_classified c using (courseid) "
+        "join staging.stg_moodle__users u using (userid) "
         "cross join intermediate.int_as_of_resolved a "
-        "where c.course_status = 'running' and not e.is_suspended "
-        "and (e.enrol_end is null or e.enrol_end > a.as_of) and e.last_week >= e.first_week "
+        "where c.course_status = 'running' and not e.is_suspended and not u.is_suspended "
+        "and e.enrol_start <= a.as_of and (e.enrol_end is null or e.enrol_end > a.as_of) "
+        "and e.last_week >= e.first_week "
         "order by 1"
     )
     current = tiny_build.query("select enrolment_id from marts.mart_student_current order by 1")
@@ -68,6 +71,23 @@ def test_every_active_enrolment_has_exactly_one_current_row(tiny_build):
         "select count(*) from marts.mart_student_current where p_dropout between 0 and 1"
     )
     assert n_scored == len(current)
+
+
+def test_current_mart_and_outbox_agree_on_active_students(tiny_build):
+    """One definition of "active now" (int_enrolments_active): every student the outbox
+    would message is a row of mart_student_current, and both read the same enrolments."""
+    outbox = {e for (e,) in tiny_build.query("select enrolment_id from marts.mart_notification_outbox")}
+    current = {e for (e,) in tiny_build.query("select enrolment_id from marts.mart_student_current")}
+    active = {e for (e,) in tiny_build.query("select enrolment_id from intermediate.int_enrolments_active")}
+    assert outbox and outbox <= current <= active
+    # every active enrolment with a week in the grid is current
+    in_grid = {
+        e
+        for (e,) in tiny_build.query(
+            "select distinct enrolment_id from marts.mart_student_activity where is_current"
+        )
+    }
+    assert current == active & in_grid
 
 
 def test_asleep_always_comes_after_falling_asleep(tiny_build):

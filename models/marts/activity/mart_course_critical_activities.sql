@@ -78,19 +78,10 @@ assignments as (
 
 quizzes as (
 
-    {% if lms_source() == 'oulad' -%}
-        -- OULAD has no quizzes (its computer-marked assessments are assignments)
-        select
-            assign_id as quiz_id,
-            assign_name as quiz_name
-        from assignments
-        where false
-    {%- else -%}
-        select
-            quiz_id,
-            quiz_name
-        from {{ ref('stg_moodle__quizzes') }}
-    {%- endif %}
+    select
+        quiz_id,
+        quiz_name
+    from {{ lms_ref('quizzes') }}
 
 ),
 

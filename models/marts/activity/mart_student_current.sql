@@ -1,10 +1,12 @@
 {{ config(contract={'enforced': true}) }}
 
 {#-
-    One row per active student enrolment (running course, enrolment not ended,
-    not suspended): the student's category now, whether it changed since the
+    One row per active student enrolment (int_enrolments_active: running
+    course, enrolment started and not ended, neither it nor the user's account
+    suspended): the student's category now, whether it changed since the
     previous week and since the previous run, the dropout and completion
-    probabilities with their main reasons, and the Telegram chat id when known.
+    probabilities with their main reasons, and the Telegram chat id when known
+    (int_user_telegram_chats).
     The row curators and admins open first; restrict it per teacher with
     mart_course_access.
 -#}
@@ -18,16 +20,15 @@ activity as (
 
 ),
 
-enrolments as (
+active_enrolments as (
 
-    select * from {{ ref('int_enrolments_resolved') }}
+    select enrolment_id from {{ ref('int_enrolments_active') }}
 
 ),
 
 courses as (
 
     select * from {{ ref('int_courses_classified') }}
-    where course_status = 'running'
 
 ),
 
@@ -45,21 +46,7 @@ users as (
 
 telegram_chats as (
 
-    {% if lms_source() == 'oulad' -%}
-        -- OULAD has no Telegram chats
-        select
-            userid,
-            username as telegram_chat_id
-        from users
-        where false
-    {%- else -%}
-        select
-            userid,
-            max(preference_value) as telegram_chat_id
-        from {{ ref('stg_moodle__user_preferences') }}
-        where preference_name = '{{ var("moodle_telegram_chat_preference") }}' and preference_value <> ''
-        group by userid
-    {%- endif %}
+    select * from {{ ref('int_user_telegram_chats') }}
 
 ),
 
@@ -84,19 +71,6 @@ previous_runs as (
     from history
     cross join as_of
     where history.run_as_of < as_of.as_of
-
-),
-
-active_enrolments as (
-
-    select enrolments.*
-    from enrolments
-    inner join courses
-        on enrolments.courseid = courses.courseid
-    cross join as_of
-    where
-        not enrolments.is_suspended
-        and (enrolments.enrol_end is null or enrolments.enrol_end > as_of.as_of)
 
 ),
 
@@ -132,7 +106,7 @@ final as (
         cast(scores.reason_2 as {{ dbt.type_string() }}) as reason_2,
         cast(scores.reason_3 as {{ dbt.type_string() }}) as reason_3,
         cast(scores.dropout_model_version as {{ dbt.type_string() }}) as dropout_model_version,
-        cast(telegram_chats.telegram_chat_id as {{ dbt.type_string() }}) as telegram_chat_id
+        cast(telegram_chats.chat_id as {{ dbt.type_string() }}) as telegram_chat_id
     from activity
     inner join active_enrolments
         on activity.enrolment_id = active_enrolments.enrolment_id

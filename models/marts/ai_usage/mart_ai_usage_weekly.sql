@@ -3,26 +3,21 @@
     and calendar week (Monday 00:00 UTC to the next Monday, half-open), from the
     provider's first completed action to the week of as_of; weeks without actions
     are kept with zero counts. Actions count in the week of their timecompleted,
-    up to as_of (inclusive); the ai_usage_timefrom/timeto vars do not apply here.
+    up to as_of (inclusive); the ai_usage_timefrom/timeto vars do not apply here
+    (int_ai_actions_completed).
 -#}
 
 with
 
-ai_actions as (
-
-    select
-        provider,
-        is_success,
-        errorcode,
-        timecreated,
-        timecompleted
-    from {{ ref('stg_moodle__ai_actions') }}
-
-),
-
 as_of_resolved as (
 
     select as_of from {{ ref('int_as_of_resolved') }}
+
+),
+
+actions as (
+
+    select * from {{ ref('int_ai_actions_completed') }}
 
 ),
 
@@ -38,14 +33,14 @@ as_of_week as (
 completed_actions as (
 
     select
-        coalesce(ai_actions.provider, 'unknown') as provider,
-        {{ ai_usage_week_start('ai_actions.timecompleted') }} as week_start,
-        ai_actions.is_success,
-        ai_actions.errorcode,
-        ai_actions.timecompleted - ai_actions.timecreated as duration_seconds
-    from ai_actions
+        actions.provider,
+        actions.week_start,
+        actions.is_success,
+        actions.errorcode,
+        actions.duration_seconds
+    from actions
     cross join as_of_week
-    where ai_actions.timecompleted <= as_of_week.as_of
+    where actions.timecompleted <= as_of_week.as_of
 
 ),
 

@@ -8,19 +8,20 @@
       mart_student_scores went up since the previous week and reached at least
       var notify_risk_band_min. When the category worsened too, only the
       category message is listed: one message per student, course and week.
-    Only the current week of running courses, for enrolments that are active at
-    as_of (not suspended, not ended) of users who are not suspended.
+    Only the current week of the enrolments active at as_of
+    (int_enrolments_active: running course, started and not ended, neither the
+    enrolment nor the user suspended).
 
     outbox_id = '<enrolment_id>:<course_week>:<transition>': the same on every
     rebuild, so the sender's delivery log (notifications.notification_deliveries)
-    sends each row at most once. Students without a Telegram chat id are kept
-    (can_send = false) so that curators can reach them another way.
+    sends each row at most once. Students without a Telegram chat id
+    (int_user_telegram_chats) are kept (can_send = false) so that curators can
+    reach them another way.
 
     message_text is rendered from seeds/notification_templates.csv (lang, part,
     variant, template): the body of the transition embeds {greeting} and
-    {next_step}; the next step is the nearest deadline after as_of that the
-    student has not met yet (assignment due date or quiz close), or "open the
-    course" when there is none.
+    {next_step}; the next step is the student's next deadline
+    (int_student_next_deadlines), or "open the course" when there is none.
 -#}
 
 {%- set notify_on_risk_band = var('notify_on_risk_band', true) -%}
@@ -31,10 +32,6 @@
         "var notify_risk_band_min = '" ~ min_band ~ "': give low, medium or high"
     ) }}
 {%- endif -%}
-
-{#- Moodle's Telegram message output keeps the chat id in this user preference
-    (early_warning.moodle_schema.TELEGRAM_CHAT_PREFERENCE). -#}
-{%- set chat_preference = var('moodle_telegram_chat_preference', 'message_processor_telegram_chatid') -%}
 
 with
 
@@ -51,15 +48,19 @@ courses as (
 
 ),
 
-enrolments as (
+active_enrolments as (
 
-    select * from {{ ref('int_enrolments_resolved') }}
+    select
+        enrolment_id,
+        courseid,
+        userid
+    from {{ ref('int_enrolments_active') }}
 
 ),
 
 users as (
 
-    select * from {{ ref('stg_moodle__users') }}
+    select * from {{ lms_ref('users') }}
 
 ),
 
@@ -88,45 +89,24 @@ band_scores as (
 
 ),
 
-preferences as (
+chat_ids as (
 
-    select * from {{ ref('stg_moodle__user_preferences') }}
-
-),
-
-course_modules as (
-
-    select * from {{ ref('stg_moodle__course_modules') }}
+    select
+        userid,
+        chat_id
+    from {{ ref('int_user_telegram_chats') }}
 
 ),
 
-modules as (
+next_steps as (
 
-    select * from {{ ref('stg_moodle__modules') }}
-
-),
-
-assignments as (
-
-    select * from {{ ref('stg_moodle__assignments') }}
-
-),
-
-quizzes as (
-
-    select * from {{ ref('stg_moodle__quizzes') }}
-
-),
-
-submissions as (
-
-    select * from {{ ref('stg_moodle__assign_submissions') }}
-
-),
-
-quiz_attempts as (
-
-    select * from {{ ref('stg_moodle__quiz_attempts') }}
+    select
+        enrolment_id,
+        next_step_kind,
+        activity_name,
+        due_at,
+        cast({{ epoch_to_timestamp('due_at') }} as {{ dbt.type_string() }}) as due_text
+    from {{ ref('int_student_next_deadlines') }}
 
 ),
 
@@ -141,7 +121,7 @@ templates as (
 
 ),
 
--- who is concerned
+-- who is concerned: the current week of the active enrolments (all in running courses)
 running_courses as (
 
     select
@@ -149,20 +129,6 @@ running_courses as (
         course_fullname
     from courses
     where course_status = 'running'
-
-),
-
-active_enrolments as (
-
-    select
-        enrolments.enrolment_id,
-        enrolments.courseid,
-        enrolments.userid
-    from enrolments
-    cross join as_of
-    where not enrolments.is_suspended
-        and enrolments.enrol_start <= as_of.as_of
-        and (enrolments.enrol_end is null or enrolments.enrol_end > as_of.as_of)
 
 ),
 
@@ -174,7 +140,6 @@ students as (
         nullif(trim(lastname), '') as lastname,
         case when lower(coalesce(lang, '')) like 'ru%' then 'ru' else 'en' end as lang
     from users
-    where not is_deleted and not is_suspended
 
 ),
 
@@ -193,8 +158,6 @@ current_weeks as (
     from activity
     inner join active_enrolments
         on activity.enrolment_id = active_enrolments.enrolment_id
-    inner join running_courses
-        on activity.courseid = running_courses.courseid
     where activity.is_current
 
 ),
@@ -274,144 +237,6 @@ transitions as (
 
 ),
 
-chat_ids as (
-
-    select
-        userid,
-        trim(preference_value) as chat_id,
-        row_number() over (partition by userid order by preference_id desc) as preference_rank
-    from preferences
-    where preference_name = '{{ chat_preference }}'
-        and nullif(trim(preference_value), '') is not null
-
-),
-
--- Deadlines after as_of of visible assignments and quizzes of the courses concerned.
-hidden_modules as (
-
-    select distinct
-        course_modules.courseid,
-        modules.module_name,
-        course_modules.instance_id
-    from course_modules
-    inner join modules
-        on course_modules.module_id = modules.module_id
-    where modules.module_name in ('assign', 'quiz')
-        and not course_modules.is_visible
-
-),
-
-deadlines as (
-
-    select
-        assignments.courseid,
-        'assignment' as next_step_kind,
-        'assign' as module_name,
-        assignments.assign_id as activity_id,
-        assignments.assign_name as activity_name,
-        assignments.duedate as due_at
-    from assignments
-    cross join as_of
-    where assignments.duedate > as_of.as_of
-
-    union all
-
-    select
-        quizzes.courseid,
-        'quiz' as next_step_kind,
-        'quiz' as module_name,
-        quizzes.quiz_id as activity_id,
-        quizzes.quiz_name as activity_name,
-        quizzes.timeclose as due_at
-    from quizzes
-    cross join as_of
-    where quizzes.timeclose > as_of.as_of
-
-),
-
-visible_deadlines as (
-
-    select deadlines.*
-    from deadlines
-    left join hidden_modules
-        on deadlines.courseid = hidden_modules.courseid
-            and deadlines.module_name = hidden_modules.module_name
-            and deadlines.activity_id = hidden_modules.instance_id
-    where hidden_modules.instance_id is null
-
-),
-
--- What the student already did by as_of: submitted assignments, finished quizzes.
-done_activities as (
-
-    select distinct
-        'assign' as module_name,
-        submissions.assign_id as activity_id,
-        submissions.userid
-    from submissions
-    cross join as_of
-    where submissions.is_latest
-        and submissions.submission_status = 'submitted'
-        and submissions.timemodified <= as_of.as_of
-
-    union all
-
-    select distinct
-        'quiz' as module_name,
-        attempts.quiz_id as activity_id,
-        attempts.userid
-    from quiz_attempts as attempts
-    cross join as_of
-    where attempts.attempt_state = 'finished'
-        and attempts.timefinish <= as_of.as_of
-
-),
-
-enrolments_to_notify as (
-
-    select distinct
-        enrolment_id,
-        courseid,
-        userid
-    from transitions
-
-),
-
-open_deadlines as (
-
-    select
-        enrolments_to_notify.enrolment_id,
-        visible_deadlines.next_step_kind,
-        visible_deadlines.activity_name,
-        visible_deadlines.due_at,
-        row_number() over (
-            partition by enrolments_to_notify.enrolment_id
-            order by visible_deadlines.due_at, visible_deadlines.next_step_kind, visible_deadlines.activity_id
-        ) as deadline_rank
-    from enrolments_to_notify
-    inner join visible_deadlines
-        on enrolments_to_notify.courseid = visible_deadlines.courseid
-    left join done_activities
-        on visible_deadlines.module_name = done_activities.module_name
-            and visible_deadlines.activity_id = done_activities.activity_id
-            and enrolments_to_notify.userid = done_activities.userid
-    where done_activities.userid is null
-
-),
-
-next_steps as (
-
-    select
-        enrolment_id,
-        next_step_kind,
-        activity_name,
-        due_at,
-        cast({{ epoch_to_timestamp('due_at') }} as {{ dbt.type_string() }}) as due_text
-    from open_deadlines
-    where deadline_rank = 1
-
-),
-
 assembled as (
 
     select
@@ -445,7 +270,6 @@ assembled as (
         on transitions.courseid = running_courses.courseid
     left join chat_ids
         on transitions.userid = chat_ids.userid
-            and chat_ids.preference_rank = 1
     left join next_steps
         on transitions.enrolment_id = next_steps.enrolment_id
     left join templates as bodies

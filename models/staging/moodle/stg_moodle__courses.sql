@@ -17,7 +17,9 @@ renamed as (
         nullif(cast(enddate as {{ dbt.type_bigint() }}), 0) as enddate,
         coalesce(cast(visible as {{ dbt.type_bigint() }}) = 1, false) as is_visible,
         coalesce(cast(enablecompletion as {{ dbt.type_bigint() }}) = 1, false) as is_completion_enabled,
-        coalesce(cast(category as {{ dbt.type_bigint() }}) = 0, false) as is_site_course
+        coalesce(cast(category as {{ dbt.type_bigint() }}) = 0, false) as is_site_course,
+        -- Moodle logs every course in one site-wide log: no activity means none, never unknown
+        true as has_activity_log
     from source
 
 )

@@ -24,20 +24,11 @@ as_of as (
 
 completion_criteria as (
 
-    {% if lms_source() == 'oulad' -%}
-        -- OULAD has no completion criteria
-        select
-            courseid,
-            0 as n_completion_criteria
-        from courses
-        where false
-    {%- else -%}
-        select
-            courseid,
-            count(*) as n_completion_criteria
-        from {{ ref('stg_moodle__course_completion_criteria') }}
-        group by courseid
-    {%- endif %}
+    select
+        courseid,
+        count(*) as n_completion_criteria
+    from {{ lms_ref('course_completion_criteria') }}
+    group by courseid
 
 ),
 
@@ -52,7 +43,7 @@ classified as (
         courses.enddate,
         courses.is_completion_enabled,
         coalesce(completion_criteria.n_completion_criteria, 0) > 0 as has_completion_criteria,
-        {{ 'courses.has_activity_log' if lms_source() == 'oulad' else 'true' }} as has_activity_log,
+        courses.has_activity_log,
         as_of.as_of,
         case
             when courses.startdate > as_of.as_of then 'not_started'

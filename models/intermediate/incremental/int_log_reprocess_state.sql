@@ -1,14 +1,14 @@
 {#-
     What the last successful build classified the log with: the fingerprint of
     the inputs that classify old log rows, the as_of and the largest log id.
-    Built after int_log_events_classified, fct_activity_daily and every
+    Built after int_log_events_classified, int_activity_daily and every
     incremental weekly model (macros/incremental_weeks.sql), read by the
     next run's incremental filter (macros/incremental_log.sql): when the
     fingerprint changed, or this table is missing, the next run reclassifies
     every log row.
 -#}
 
--- depends_on: {{ ref('fct_activity_daily') }}
+-- depends_on: {{ ref('int_activity_daily') }}
 {{ incremental_weeks_consumers() }}
 
 with

@@ -10,7 +10,7 @@
       by that week at all (never its newer value): features never look ahead.
     * The course total is not a feature (it is the completion label's source).
     Nothing after as_of is seen. OULAD has no quiz attempts (its computer-marked
-    assessments are assignments with scores).
+    assessments are assignments with scores: int_oulad_quiz_attempts_mapped is empty).
 -#}
 
 with
@@ -41,20 +41,18 @@ as_of as (
 
 ),
 
-{% if lms_source() != 'oulad' -%}
-    quizzes as (
+quizzes as (
 
-        select * from {{ ref('stg_moodle__quizzes') }}
+    select * from {{ lms_ref('quizzes') }}
 
-    ),
+),
 
-    quiz_attempts as (
+quiz_attempts as (
 
-        select * from {{ ref('stg_moodle__quiz_attempts') }}
-        where attempt_state = 'finished' and timefinish is not null
+    select * from {{ lms_ref('quiz_attempts') }}
+    where attempt_state = 'finished' and timefinish is not null
 
-    ),
-{%- endif %}
+),
 
 grade_items as (
 
@@ -71,37 +69,28 @@ grade_grades as (
 ),
 
 quiz_results as (
-    {% if lms_source() == 'oulad' %}
-        select
-            enrolment_id,
-            first_week as course_week,
-            0 as n_quiz_attempts,
-            cast(null as {{ type_double() }}) as quiz_score,
-            cast(null as {{ type_double() }}) as grade_fraction
-        from enrolments
-        where false
-    {% else %}
-        select
-            enrolments.enrolment_id,
-            greatest({{ course_week_of('quiz_attempts.timefinish', 'courses.startdate') }}, enrolments.first_week)
-                as course_week,
-            1 as n_quiz_attempts,
-            case
-                when quizzes.sumgrades > 0 and quiz_attempts.attempt_sumgrades is not null
-                    then quiz_attempts.attempt_sumgrades / quizzes.sumgrades
-            end as quiz_score,
-            cast(null as {{ type_double() }}) as grade_fraction
-        from quiz_attempts
-        inner join quizzes
-            on quiz_attempts.quiz_id = quizzes.quiz_id
-        inner join enrolments
-            on quizzes.courseid = enrolments.courseid
-                and quiz_attempts.userid = enrolments.userid
-        inner join courses
-            on enrolments.courseid = courses.courseid
-        cross join as_of
-        where quiz_attempts.timefinish <= as_of.as_of
-    {% endif %}
+
+    select
+        enrolments.enrolment_id,
+        greatest({{ course_week_of('quiz_attempts.timefinish', 'courses.startdate') }}, enrolments.first_week)
+            as course_week,
+        1 as n_quiz_attempts,
+        case
+            when quizzes.sumgrades > 0 and quiz_attempts.attempt_sumgrades is not null
+                then quiz_attempts.attempt_sumgrades / quizzes.sumgrades
+        end as quiz_score,
+        cast(null as {{ type_double() }}) as grade_fraction
+    from quiz_attempts
+    inner join quizzes
+        on quiz_attempts.quiz_id = quizzes.quiz_id
+    inner join enrolments
+        on quizzes.courseid = enrolments.courseid
+            and quiz_attempts.userid = enrolments.userid
+    inner join courses
+        on enrolments.courseid = courses.courseid
+    cross join as_of
+    where quiz_attempts.timefinish <= as_of.as_of
+
 ),
 
 activity_grades as (

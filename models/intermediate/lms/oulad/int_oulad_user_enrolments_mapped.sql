@@ -1,7 +1,7 @@
 {#-
-    OULAD registrations as student enrolments (what int_enrolments_resolved
-    reads on OULAD instead of Moodle's enrolments and role assignments): one
-    row per student and presentation. The enrolment starts on the registration
+    OULAD registrations as user enrolments, in the canonical columns (courseid,
+    userid, starts_at, ends_at, is_active; the students' role is in
+    int_oulad_role_assignments_mapped): one row per student and presentation. The enrolment starts on the registration
     day (the presentation start when it is missing) and ends at the end of the
     unregistration day; it stays open when the student did not unregister.
 -#}

@@ -1,6 +1,6 @@
 {#-
     The activity category of every student enrolment at the end of every course
-    week (the current week: at as_of), from the feature mart. Rules, first match
+    week (the current week: at as_of), from the week features. Rules, first match
     wins (thresholds are dbt vars):
 
       not_started     no learning activity in the course yet
@@ -31,7 +31,7 @@ with
 
 features as (
 
-    select * from {{ ref('fct_enrolment_week_features') }}
+    select * from {{ ref('int_enrolment_week_features') }}
 
 ),
 

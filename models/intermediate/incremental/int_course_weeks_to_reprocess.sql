@@ -8,7 +8,7 @@
 -#}
 
 -- depends_on: {{ ref('int_log_events_classified') }}
--- depends_on: {{ ref('fct_activity_daily') }}
+-- depends_on: {{ ref('int_activity_daily') }}
 {%- set window = log_reprocess_window(true) %}
 {#- rendered whatever the mode, so that dbt sees its refs at parse time #}
 {%- set inputs_sql = course_week_inputs_sql() %}

@@ -2,14 +2,15 @@
     The enrolment spine: one row per student enrolment (course x user) with its
     effective start and end.
 
-    * A student is a user holding the `student` role in the course context and
-      having at least one user enrolment in the course; teachers and managers are
-      not students. On OULAD (var lms_source), every registration is a student
-      enrolment (int_oulad_registrations_mapped).
+    * A student is a user holding the `student` role in the course context
+      (int_role_assignments_resolved) and having at least one user enrolment in
+      the course (lms_ref('user_enrolments')); teachers and managers are not
+      students. On OULAD every registration is both.
     * Several user enrolments of the same user in one course (e.g. manual and
       self) are merged: start = the earliest start (timestart, or timecreated when
       unrestricted), end = the latest end, NULL (open) when any of them is open.
-    * Deleted users are left out (their log rows are rejected as 'deleted_user').
+    * Deleted users are left out: their role assignments are void
+      (int_role_assignments_resolved); their log rows are rejected as 'deleted_user'.
     * first_week / last_week bound the enrolment's rows in the weekly grid: a late
       enrolment starts at the week it began, an enrolment that ended early stops
       at the week of its end, and none goes past the course's last_week.
@@ -23,98 +24,28 @@ courses as (
 
 ),
 
-users as (
+-- students: the student role in the course itself (int_role_assignments_resolved: not deleted)
+student_roles as (
 
-    select * from {{ lms_ref('users') }}
+    select
+        courseid,
+        userid
+    from {{ ref('int_role_assignments_resolved') }}
+    where role_shortname = 'student' and granted_at = 'course'
 
 ),
-{% if lms_source() == 'oulad' %}
-    registrations as (
 
-        select * from {{ ref('int_oulad_registrations_mapped') }}
+course_user_enrolments as (
 
-    ),
+    select
+        courseid,
+        userid,
+        starts_at,
+        ends_at,
+        is_active
+    from {{ lms_ref('user_enrolments') }}
 
-    student_roles as (
-
-        select distinct
-            courseid,
-            userid
-        from registrations
-
-    ),
-
-    course_user_enrolments as (
-
-        select
-            courseid,
-            userid,
-            ends_at,
-            starts_at,
-            is_active
-        from registrations
-
-    ),
-{% else %}
-    user_enrolments as (
-
-        select * from {{ ref('stg_moodle__user_enrolments') }}
-
-    ),
-
-    enrol_methods as (
-
-        select * from {{ ref('stg_moodle__enrol_methods') }}
-
-    ),
-
-    role_assignments as (
-
-        select * from {{ ref('stg_moodle__role_assignments') }}
-
-    ),
-
-    contexts as (
-
-        select * from {{ ref('stg_moodle__contexts') }}
-
-    ),
-
-    roles as (
-
-        select * from {{ ref('stg_moodle__roles') }}
-
-    ),
-
-    student_roles as (
-
-        select distinct
-            contexts.instanceid as courseid,
-            role_assignments.userid
-        from role_assignments
-        inner join contexts
-            on role_assignments.context_id = contexts.context_id
-        inner join roles
-            on role_assignments.role_id = roles.role_id
-        where contexts.contextlevel = 50
-            and roles.role_shortname = 'student'
-
-    ),
-
-    course_user_enrolments as (
-
-        select
-            enrol_methods.courseid,
-            user_enrolments.userid,
-            user_enrolments.timeend as ends_at,
-            coalesce(user_enrolments.timestart, user_enrolments.timecreated) as starts_at,
-            user_enrolments.is_active and enrol_methods.is_enabled as is_active
-        from user_enrolments
-        inner join enrol_methods
-            on user_enrolments.enrol_id = enrol_methods.enrol_id
-
-    ),
-{% endif %}
+),
 
 merged as (
 
@@ -153,9 +84,6 @@ spine as (
             and merged.userid = student_roles.userid
     inner join courses
         on merged.courseid = courses.courseid
-    inner join users
-        on merged.userid = users.userid
-    where not users.is_deleted
 
 ),
 

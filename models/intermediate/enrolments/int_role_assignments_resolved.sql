@@ -1,0 +1,88 @@
+{#-
+    Who holds which role in which course: one row per course, user, role and
+    the level it is granted at. A role assigned in a course holds in that
+    course (granted_at 'course'), one assigned in a course category in every
+    course of that category ('category'; sub-categories are not followed:
+    Moodle's context.path is not in the source contract), one assigned at site
+    level in every course ('system'). Role assignments of deleted users are
+    void. The one place that turns role assignments into course membership and
+    visibility: students (int_enrolments_resolved) and who may see a course
+    (mart_course_access).
+-#}
+
+with
+
+role_assignments as (
+
+    select * from {{ lms_ref('role_assignments') }}
+
+),
+
+courses as (
+
+    select
+        courseid,
+        category_id
+    from {{ ref('int_courses_classified') }}
+
+),
+
+users as (
+
+    select userid from {{ lms_ref('users') }}
+    where not is_deleted
+
+),
+
+-- one equality join per level (an OR join would compare every assignment with every course)
+granted as (
+
+    select
+        courses.courseid,
+        role_assignments.userid,
+        role_assignments.role_shortname,
+        role_assignments.context_level as granted_at
+    from role_assignments
+    inner join courses
+        on role_assignments.instance_id = courses.courseid
+    where role_assignments.context_level = 'course'
+
+    union all
+
+    select
+        courses.courseid,
+        role_assignments.userid,
+        role_assignments.role_shortname,
+        role_assignments.context_level as granted_at
+    from role_assignments
+    inner join courses
+        on role_assignments.instance_id = courses.category_id
+    where role_assignments.context_level = 'category'
+
+    union all
+
+    select
+        courses.courseid,
+        role_assignments.userid,
+        role_assignments.role_shortname,
+        role_assignments.context_level as granted_at
+    from role_assignments
+    cross join courses
+    where role_assignments.context_level = 'system'
+
+),
+
+final as (
+
+    select distinct
+        granted.courseid,
+        granted.userid,
+        granted.role_shortname,
+        granted.granted_at
+    from granted
+    inner join users
+        on granted.userid = users.userid
+
+)
+
+select * from final
