@@ -16,6 +16,27 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
+def model_column_meta(model: str, project_dir: Path = PROJECT_DIR) -> dict[str, dict]:
+    """The ``meta`` of every documented column of a model, from the project's yml files.
+
+    Lets Python read what the dbt project declares once (e.g. which week features come
+    from the activity log) without a build.
+    """
+    import yaml
+
+    for path in sorted(project_dir.glob("models/**/*.yml")):
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for node in document.get("models") or []:
+            if node.get("name") == model:
+                return {
+                    column["name"]: dict(
+                        column.get("meta") or (column.get("config") or {}).get("meta") or {}
+                    )
+                    for column in node.get("columns") or []
+                }
+    raise KeyError(f"model {model} is documented in no yml file under {project_dir / 'models'}")
+
+
 class DbtError(RuntimeError):
     """dbt exited non-zero; the message holds the end of its output."""
 

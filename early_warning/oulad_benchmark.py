@@ -35,44 +35,14 @@ from sklearn.model_selection import GroupKFold, StratifiedKFold
 from early_warning.dbt_runner import DbtProject
 from early_warning.ml.calibration import fit_platt
 from early_warning.ml.candidates import CANDIDATES, RANDOM_STATE, make_pipeline
-from early_warning.ml.features import FEATURES, feature_matrix
+from early_warning.ml.features import FEATURES, activity_log_features, feature_matrix
 from early_warning.ml.metrics import binary_metrics
 from early_warning.oulad import DEFAULT_OULAD_PATH
 
 #: Model inputs that come from the click log: NULL for every row of a presentation
-#: without a click log (has_activity_log = false), checked at run time.
-ACTIVITY_FEATURES: tuple[str, ...] = (
-    "n_events",
-    "n_course_views",
-    "n_content_views",
-    "n_forum_reads",
-    "n_forum_posts",
-    "n_assignment_events",
-    "n_quiz_events",
-    "n_grade_views",
-    "n_other_events",
-    "n_active_days",
-    "n_events_so_far",
-    "n_active_days_so_far",
-    "n_forum_posts_so_far",
-    "n_events_last_2_weeks",
-    "events_prior_weekly_avg",
-    "events_before_last_2_weeks_weekly_avg",
-    "events_trend_ratio",
-    "days_since_last_activity",
-    "has_started",
-    "active_week_streak",
-    "inactive_week_streak",
-    "cognitive_depth_week",
-    "cognitive_depth_so_far",
-    "social_breadth_week",
-    "social_breadth_so_far",
-    "events_vs_cohort_median",
-    "active_days_vs_cohort_median",
-    "events_so_far_vs_cohort_median",
-    "events_cohort_percentile",
-    "events_so_far_cohort_percentile",
-)
+#: without a click log (has_activity_log = false), checked at run time. Declared once in
+#: the dbt project (meta from_activity_log of int_enrolment_week_features).
+ACTIVITY_FEATURES: tuple[str, ...] = activity_log_features()
 
 #: Feature sets: name -> model inputs.
 FEATURE_SETS: dict[str, tuple[str, ...]] = {

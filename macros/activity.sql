@@ -62,10 +62,24 @@
 {%- endmacro %}
 
 {#-
-    An activity figure of the feature mart, NULL (unknown) in a course without
-    an activity log (has_activity_log false: OULAD presentations without
-    clicks), so that missing data never reads as a student who did nothing.
+    One column of the week features (int_enrolment_week_features, final select):
+    `expression as name` (expression: the column of that name by default). The
+    columns that come from the activity log are the ones flagged
+    `meta: {from_activity_log: true}` in models/intermediate/weeks/_int_weeks__models.yml,
+    the one list of them (the OULAD benchmark reads it too,
+    early_warning.ml.features.activity_log_features): in a course without an
+    activity log (has_activity_log false: OULAD presentations without clicks)
+    they are NULL (unknown), so that missing data never reads as a student who
+    did nothing. The flags are read when the model is compiled (execute).
 -#}
-{% macro if_activity_logged(expression, alias=none) -%}
-    case when has_activity_log then {{ expression }} end as {{ alias or expression }}
+{% macro week_feature(name, expression=none) -%}
+    {%- set column = model.columns.get(name) if execute and model.columns is mapping else none -%}
+    {%- set meta = (column.get('meta') or {}) if column is mapping else {} -%}
+    {%- if meta.get('from_activity_log') -%}
+        case when has_activity_log then {{ expression or name }} end as {{ name }}
+    {%- elif expression -%}
+        {{ expression }} as {{ name }}
+    {%- else -%}
+        {{ name }}
+    {%- endif -%}
 {%- endmacro %}

@@ -101,6 +101,21 @@ EXCLUDED: dict[str, str] = {
     "cohort_events_median": "course-level context: identifies the course",
 }
 
+
+def activity_log_features(features: tuple[str, ...] = FEATURES) -> tuple[str, ...]:
+    """The features that come from the activity log: NULL (unknown) for every row of a
+    course without one (OULAD presentations without clicks).
+
+    Defined once, in the dbt project: the columns of int_enrolment_week_features flagged
+    ``meta: {from_activity_log: true}`` in its yml (the macro week_feature makes them
+    NULL there); read from the project's yml files.
+    """
+    from early_warning.dbt_runner import model_column_meta
+
+    meta = model_column_meta("int_enrolment_week_features")
+    return tuple(name for name in features if meta.get(name, {}).get("from_activity_log"))
+
+
 #: Key columns every sample frame carries besides the features.
 KEYS: tuple[str, ...] = ("enrolment_id", "courseid", "userid", "course_week")
 

@@ -76,9 +76,16 @@ def test_every_active_enrolment_has_exactly_one_current_row(tiny_build):
 def test_current_mart_and_outbox_agree_on_active_students(tiny_build):
     """One definition of "active now" (int_enrolments_active): every student the outbox
     would message is a row of mart_student_current, and both read the same enrolments."""
-    outbox = {e for (e,) in tiny_build.query("select enrolment_id from marts.mart_notification_outbox")}
-    current = {e for (e,) in tiny_build.query("select enrolment_id from marts.mart_student_current")}
-    active = {e for (e,) in tiny_build.query("select enrolment_id from intermediate.int_enrolments_active")}
+    outbox = {
+        e for (e,) in tiny_build.query("select enrolment_id from marts.mart_notification_outbox")
+    }
+    current = {
+        e for (e,) in tiny_build.query("select enrolment_id from marts.mart_student_current")
+    }
+    active = {
+        e
+        for (e,) in tiny_build.query("select enrolment_id from intermediate.int_enrolments_active")
+    }
     assert outbox and outbox <= current <= active
     # every active enrolment with a week in the grid is current
     in_grid = {

@@ -312,3 +312,25 @@ def test_docs_describe_every_oulad_model_and_column(oulad_build, undocumented):
         return node["resource_type"] == "model" and "oulad" in node["name"]
 
     assert undocumented(oulad_build, oulad_model) == []
+
+
+def test_activity_log_columns_are_null_without_clicks(oulad_build):
+    """The columns declared from_activity_log (int_enrolment_week_features' yml, read by
+    early_warning.ml.features.activity_log_features) are NULL in every row of the
+    presentations without clicks, and hold values in those with clicks."""
+    from early_warning.dbt_runner import model_column_meta
+
+    meta = model_column_meta("int_enrolment_week_features")
+    flagged = [c for c, m in meta.items() if m.get("from_activity_log")]
+    assert "n_events" in flagged and "assignments_due_so_far" not in flagged
+    counts = ", ".join(f"count({c})" for c in flagged)
+    for has_log, expected in ((False, 0), (True, None)):
+        [row] = oulad_build.query(
+            f"select count(*), {counts} from marts.fct_enrolment_week_features "
+            f"where has_activity_log = {str(has_log).lower()}"
+        )
+        assert row[0] > 0
+        if expected == 0:
+            assert list(row[1:]) == [0] * len(flagged)
+        else:
+            assert all(n > 0 for n in row[1:]), dict(zip(flagged, row[1:], strict=True))
