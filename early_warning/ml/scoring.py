@@ -1,5 +1,11 @@
 """Applying a stored model: calibrated probabilities and the top reasons per row.
 
+:func:`score_running` scores the feature rows of the running courses with the
+current model of each target (early_warning.ml.registry.current_models);
+:func:`stored_scores_current` tells an incremental run whether the stored scores
+were made by those models; :func:`courses_filter` keeps the feature rows of the
+courses a step needs before they reach pandas.
+
 A week's score depends only on that week's feature row, the stored model and —
 for the "(course median ...)" in the reason texts — the same week's feature
 rows of the other students of the course, all cut at the week's end.
@@ -8,15 +14,21 @@ rows of the other students of the course, all cut at the week's end.
 from __future__ import annotations
 
 import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
 from scipy.special import expit
+from threadpoolctl import threadpool_limits
 
 from early_warning.ml.calibration import Platt
 from early_warning.ml.explain import contributions, top_reasons
 from early_warning.ml.features import CONTEXT_FEATURES, feature_matrix
-from early_warning.ml.registry import decode_model
+from early_warning.ml.registry import current_models, decode_model
+from early_warning.ml.train import TARGETS
+
+log = logging.getLogger("early_warning.ml")
 
 N_REASONS = 3
 
@@ -114,3 +126,72 @@ def score(frame: pd.DataFrame, model: StoredModel, n_reasons: int = N_REASONS) -
     )
     out = pd.concat([out, reasons.reset_index(drop=True)], axis=1)
     return out.astype(SCORE_COLUMNS)
+
+
+def courses_filter(courses: pd.DataFrame, status: str) -> str:
+    """SQL condition keeping the feature rows of the courses with this course_status.
+
+    The Python models filter the feature mart in the warehouse before pulling it
+    into pandas: on a large site most rows belong to courses the step never uses.
+    """
+    ids = sorted(int(c) for c in courses.loc[courses["course_status"] == status, "courseid"])
+    return f"courseid in ({', '.join(str(c) for c in ids)})" if ids else "false"
+
+
+def stored_scores_current(
+    stored_versions: pd.DataFrame, registry: pd.DataFrame, as_of: int
+) -> bool:
+    """Whether the stored scores were made by the models that score now.
+
+    ``stored_versions`` holds the distinct (target, model_version) of the stored
+    scores. When they are exactly the current model of every target, a daily run
+    rescores only the course weeks whose features were recomputed; otherwise
+    (retraining, a target that gained or lost its model) every running row.
+    """
+    now = {
+        (target, str(row["model_version"]))
+        for target, row in current_models(registry, as_of).items()
+    }
+    stored = {
+        (str(t), str(v))
+        for t, v in stored_versions[["target", "model_version"]].itertuples(index=False)
+    }
+    return bool(stored) and stored == now
+
+
+def score_running(
+    features: pd.DataFrame,
+    courses: pd.DataFrame,
+    registry: pd.DataFrame,
+    as_of: int,
+) -> tuple[pd.DataFrame, list[str]]:
+    """Long scores (one row per enrolment x week x target) of the given feature rows of
+    the courses running at as_of (all their weeks, or only the recomputed ones)."""
+    running = courses.loc[courses["course_status"] == "running", ["courseid"]]
+    rows = features.merge(running, on="courseid", how="inner")
+    rows = rows.sort_values(["courseid", "enrolment_id", "course_week"], kind="stable")
+    rows = rows.reset_index(drop=True)
+    parts, messages = [], []
+    models = current_models(registry, as_of)
+    stored = {target: StoredModel(models[target]) for target in TARGETS if target in models}
+
+    def score_target(target: str) -> pd.DataFrame:
+        with threadpool_limits(limits=1):
+            return score(rows, stored[target])
+
+    # the targets score side by side (numpy releases the GIL); same rows, same results
+    with ThreadPoolExecutor(max_workers=max(1, len(stored))) as pool:
+        scored = dict(zip(stored, pool.map(score_target, stored), strict=True))
+    for target in TARGETS:
+        if target not in models:
+            messages.append(
+                f"{target}: no model in the registry trained at or before as_of; "
+                f"p_{target} stays NULL"
+            )
+            continue
+        parts.append(scored[target])
+        messages.append(f"{target}: scored {len(rows)} rows with {stored[target].model_version}")
+    for message in messages:
+        log.info(message)
+    scores = pd.concat(parts, ignore_index=True) if parts else empty_scores()
+    return scores, messages

@@ -2,7 +2,8 @@
 
 dbt-postgres has no Python models, so on PostgreSQL this job does what the dbt
 Python models of ``python_models/classifiers`` do on DuckDB, with the same functions of
-:mod:`early_warning.ml.jobs` and into tables with the same columns, in schema
+:mod:`early_warning.ml.registry` and :mod:`early_warning.ml.scoring` and into
+tables with the same columns, in schema
 ``<EW_PG_SCHEMA>_ml`` (default ``ew_ml``)::
 
     dbt build --selector before_ml              # features and marts, not the ML part
@@ -12,7 +13,7 @@ Python models of ``python_models/classifiers`` do on DuckDB, with the same funct
 (the named selectors are in selectors.yml)
 
 1. Reads as_of (``int_as_of_resolved``) and the registry table
-   ``ml_model_registry``; :func:`jobs.update_registry` decides per target
+   ``ml_model_registry``; :func:`~early_warning.ml.registry.update_registry` decides per target
    whether retraining is due (no model, model ``--retrain-after-days`` old, or
    ``--force-retrain``) and only then reads the training data (feature mart,
    outcomes, courses) and trains. New rows are appended (a row with the same
@@ -47,8 +48,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from early_warning.ml import jobs
-from early_warning.ml.scoring import SCORE_COLUMNS, StoredModel
+from early_warning.ml import registry as ml_registry
+from early_warning.ml.scoring import SCORE_COLUMNS, StoredModel, score_running
 from early_warning.ml.sql_scoring import calibrated_log_odds_sql, log_odds_query, probability_sql
 from early_warning.warehouse import Schemas, WarehouseError, connect, pg_settings
 
@@ -129,11 +130,11 @@ def read_as_of(con, schemas: Schemas) -> int:
 
 def read_registry(con, schemas: Schemas) -> pd.DataFrame:
     if not _table_exists(con, schemas.ml, "ml_model_registry"):
-        return jobs.empty_registry()
-    columns = ", ".join(jobs.REGISTRY_COLUMNS)
+        return ml_registry.empty_registry()
+    columns = ", ".join(ml_registry.REGISTRY_COLUMNS)
     frame = read_frame(con, f"select {columns} from {schemas.ml}.ml_model_registry")
     if frame.empty:
-        return jobs.empty_registry()
+        return ml_registry.empty_registry()
     for name in ("trained_at", "train_data_from", "train_data_to"):
         frame[name] = pd.to_datetime(frame[name]).astype("datetime64[us]")
     return frame
@@ -196,7 +197,7 @@ def ensure_registry_table(cur, schemas: Schemas) -> None:
     cur.execute(f'create schema if not exists "{schemas.ml}"')
     cur.execute(
         f"create table if not exists {schemas.ml}.ml_model_registry "
-        f"({_column_ddl(jobs.REGISTRY_COLUMNS)}, primary key (model_version))"
+        f"({_column_ddl(ml_registry.REGISTRY_COLUMNS)}, primary key (model_version))"
     )
 
 
@@ -209,7 +210,7 @@ def append_registry(cur, schemas: Schemas, rows: pd.DataFrame) -> None:
         f"delete from {schemas.ml}.ml_model_registry where model_version = any(%s)",
         (list(rows["model_version"].astype(str)),),
     )
-    _insert(cur, f"{schemas.ml}.ml_model_registry", rows[list(jobs.REGISTRY_COLUMNS)])
+    _insert(cur, f"{schemas.ml}.ml_model_registry", rows[list(ml_registry.REGISTRY_COLUMNS)])
 
 
 def replace_table(cur, table: str, frame: pd.DataFrame, columns: dict[str, str]) -> None:
@@ -239,7 +240,7 @@ def _as_double(column: str, data_type: str) -> str:
 
 def score_in_sql(cur, con, schemas: Schemas, registry: pd.DataFrame, as_of: int) -> JobResult:
     """Create <ml>.ml_student_scores_raw inside PostgreSQL with the current models."""
-    models = {t: StoredModel(row) for t, row in jobs.current_models(registry, as_of).items()}
+    models = {t: StoredModel(row) for t, row in ml_registry.current_models(registry, as_of).items()}
     running = (
         f"from {schemas.marts}.fct_enrolment_week_features as f "
         f"inner join {schemas.intermediate}.int_courses_classified as c on f.courseid = c.courseid "
@@ -250,7 +251,7 @@ def score_in_sql(cur, con, schemas: Schemas, registry: pd.DataFrame, as_of: int)
     courses = read_frame(
         con, f"select courseid, course_status from {schemas.intermediate}.int_courses_classified"
     )
-    python_scores, messages = jobs.score_running(features, courses, registry, as_of)
+    python_scores, messages = score_running(features, courses, registry, as_of)
 
     # one input table: a row id, the keys (key_*: course_week is also a feature) and every
     # model feature as double precision
@@ -357,11 +358,11 @@ def run_job(
     started = time.perf_counter()
     as_of = read_as_of(con, schemas)
     existing = read_registry(con, schemas)
-    update = jobs.update_registry(
+    update = ml_registry.update_registry(
         training_data_loader(con, schemas), as_of, existing, retrain_after_days, force
     )
     seconds["train"] = time.perf_counter() - started
-    registry = jobs.combined_registry(existing, update.new_rows)
+    registry = ml_registry.combined_registry(existing, update.new_rows)
     try:
         with con.cursor() as cur:
             append_registry(cur, schemas, update.new_rows)
@@ -371,14 +372,14 @@ def run_job(
             replace_table(
                 cur,
                 f"{schemas.ml}.ml_model_evaluation_raw",
-                jobs.evaluation_rows(registry),
-                jobs.EVALUATION_COLUMNS,
+                ml_registry.evaluation_rows(registry),
+                ml_registry.EVALUATION_COLUMNS,
             )
             replace_table(
                 cur,
                 f"{schemas.ml}.ml_model_calibration_raw",
-                jobs.calibration_rows(registry),
-                jobs.CALIBRATION_COLUMNS,
+                ml_registry.calibration_rows(registry),
+                ml_registry.CALIBRATION_COLUMNS,
             )
             for table in (
                 "ml_model_registry",

@@ -4,7 +4,7 @@ Incremental: a run appends one row per target only when no usable model exists,
 the newest one is ml_retrain_after_days old (as_of minus trained_at), or
 ml_force_retrain is true; otherwise it appends nothing and reads no training
 data. It also (re)draws the model-quality plots into ml_plots_path. All the
-work is in early_warning.ml.jobs.
+work is in early_warning.ml.registry (entry points: early_warning.ml.jobs).
 """
 
 from early_warning.ml import jobs

@@ -12,8 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from early_warning.dbt_runner import DbtProject
-from early_warning.ml import jobs
 from early_warning.ml.plots import plot_paths
+from early_warning.ml.scoring import score_running
 
 pytestmark = pytest.mark.dbt
 
@@ -134,7 +134,7 @@ def test_registry_round_trip(tiny_build, tmp_path):
     # fresh Python process state: decode the stored models and score the feature mart
     features = again.query_df("select * from marts.fct_enrolment_week_features")
     courses = again.query_df("select * from intermediate.int_courses_classified")
-    rescored, _ = jobs.score_running(features, courses, after_registry, tiny_build.vars["as_of"])
+    rescored, _ = score_running(features, courses, after_registry, tiny_build.vars["as_of"])
     dropout = rescored[rescored["target"] == "dropout"].merge(
         after, on=["enrolment_id", "course_week"]
     )

@@ -16,7 +16,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from early_warning.ml import jobs
 from early_warning.ml import metrics as M
 from early_warning.ml.calibration import cross_calibrated, fit_platt
 from early_warning.ml.candidates import CANDIDATES, make_pipeline
@@ -33,6 +32,7 @@ from early_warning.ml.features import (
     feature_matrix,
 )
 from early_warning.ml.registry import (
+    REGISTRY_COLUMNS,
     UntrustedModelError,
     decode_model,
     dumps_model,
@@ -41,8 +41,9 @@ from early_warning.ml.registry import (
     loads_model,
     model_version,
     retrain_due,
+    update_registry,
 )
-from early_warning.ml.scoring import StoredModel, score
+from early_warning.ml.scoring import StoredModel, score, score_running
 from early_warning.ml.train import (
     BRIER_TIE,
     NotTrainable,
@@ -132,7 +133,7 @@ def site():
 @pytest.fixture(scope="module")
 def registry(site):
     """Registry rows of both targets, trained with both candidates."""
-    return jobs.update_registry(lambda: site, AS_OF, None).new_rows
+    return update_registry(lambda: site, AS_OF, None).new_rows
 
 
 @pytest.fixture(scope="module")
@@ -512,7 +513,7 @@ def test_registry_trains_once_then_reuses(site):
         calls.append(1)
         return features, outcomes, courses
 
-    first = jobs.update_registry(load, AS_OF, None, retrain_after_days=7, candidates=lr_only)
+    first = update_registry(load, AS_OF, None, retrain_after_days=7, candidates=lr_only)
     assert sorted(first.new_rows["target"]) == ["completion", "dropout"]
     assert len(calls) == 1
     row = first.new_rows.set_index("target").loc["dropout"]
@@ -528,16 +529,16 @@ def test_registry_trains_once_then_reuses(site):
 
     # a rerun (same as_of, or 3 days later) reuses the stored models and reads no data
     for as_of in (AS_OF, AS_OF + 3 * DAY):
-        again = jobs.update_registry(load, as_of, first.new_rows, 7, candidates=lr_only)
+        again = update_registry(load, as_of, first.new_rows, 7, candidates=lr_only)
         assert again.new_rows.empty and len(calls) == 1
         assert all("reusing" in m for m in again.messages)
 
     # 8 days later it retrains; same data gives the same model version, keeping its place
-    later = jobs.update_registry(load, AS_OF + 8 * DAY, first.new_rows, 7, candidates=lr_only)
+    later = update_registry(load, AS_OF + 8 * DAY, first.new_rows, 7, candidates=lr_only)
     assert len(later.new_rows) == 2 and len(calls) == 2
     assert (later.new_rows["model_seq"] == 2).all()
 
-    forced = jobs.update_registry(load, AS_OF, first.new_rows, force=True, candidates=lr_only)
+    forced = update_registry(load, AS_OF, first.new_rows, force=True, candidates=lr_only)
     pd.testing.assert_frame_equal(
         forced.new_rows.drop(columns=["retrain_reason"]),
         first.new_rows.drop(columns=["retrain_reason"]),
@@ -547,19 +548,19 @@ def test_registry_trains_once_then_reuses(site):
 def test_registry_without_labels_emits_no_row(site):
     features, outcomes, courses = site
     running_only = courses.assign(course_status="running")
-    update = jobs.update_registry(lambda: (features, outcomes, running_only), AS_OF, None)
+    update = update_registry(lambda: (features, outcomes, running_only), AS_OF, None)
     assert not update.messages[0].startswith("dropout: trained")
     assert update.new_rows.empty
-    assert list(update.new_rows.columns) == list(jobs.REGISTRY_COLUMNS)
+    assert list(update.new_rows.columns) == list(REGISTRY_COLUMNS)
     assert any("stays NULL" in m for m in update.messages)
-    scores, messages = jobs.score_running(features, running_only, update.new_rows, AS_OF)
+    scores, messages = score_running(features, running_only, update.new_rows, AS_OF)
     assert scores.empty and any("stays NULL" in m for m in messages)
 
 
 def test_one_finished_course_is_not_enough(site):
     features, outcomes, courses = site
     one = courses.assign(course_status=np.where(courses["courseid"] == 100, "finished", "running"))
-    update = jobs.update_registry(lambda: (features, outcomes, one), AS_OF, None)
+    update = update_registry(lambda: (features, outcomes, one), AS_OF, None)
     assert update.new_rows.empty and any("at least 2" in m for m in update.messages)
 
 
@@ -586,7 +587,7 @@ def test_training_learns_the_synthetic_signal(trained):
 
 def test_scores_of_running_courses(site, registry):
     features, outcomes, courses = site
-    scores, _ = jobs.score_running(features, courses, registry, AS_OF)
+    scores, _ = score_running(features, courses, registry, AS_OF)
     running = set(courses.loc[courses.course_status == "running", "courseid"])
     assert set(scores["courseid"]) == running
     assert scores["probability"].between(0, 1).all()
