@@ -34,41 +34,45 @@ users as (
 
 ),
 
--- one equality join per level (an OR join would compare every assignment with every course)
+-- the contexts each course inherits roles from: itself, its category, the site (an
+-- equality join on them; an OR join would compare every assignment with every course)
+course_contexts as (
+
+    select
+        courseid,
+        'course' as context_level,
+        courseid as instance_id
+    from courses
+
+    union all
+
+    select
+        courseid,
+        'category' as context_level,
+        category_id as instance_id
+    from courses
+
+    union all
+
+    select
+        courseid,
+        'system' as context_level,
+        0 as instance_id
+    from courses
+
+),
+
 granted as (
 
     select
-        courses.courseid,
+        course_contexts.courseid,
         role_assignments.userid,
         role_assignments.role_shortname,
         role_assignments.context_level as granted_at
     from role_assignments
-    inner join courses
-        on role_assignments.instance_id = courses.courseid
-    where role_assignments.context_level = 'course'
-
-    union all
-
-    select
-        courses.courseid,
-        role_assignments.userid,
-        role_assignments.role_shortname,
-        role_assignments.context_level as granted_at
-    from role_assignments
-    inner join courses
-        on role_assignments.instance_id = courses.category_id
-    where role_assignments.context_level = 'category'
-
-    union all
-
-    select
-        courses.courseid,
-        role_assignments.userid,
-        role_assignments.role_shortname,
-        role_assignments.context_level as granted_at
-    from role_assignments
-    cross join courses
-    where role_assignments.context_level = 'system'
+    inner join course_contexts
+        on role_assignments.context_level = course_contexts.context_level
+            and coalesce(role_assignments.instance_id, 0) = course_contexts.instance_id
 
 ),
 
