@@ -119,7 +119,7 @@ def test_changed_enrolment_reclassifies_the_whole_log(changed_enrolment_runs, ta
 
 def test_next_day_run_reprocesses_a_window_of_the_log(daily_runs):
     _, _, output = daily_runs
-    for model in ("int_log_events_classified", "fct_activity_daily"):
+    for model in ("int_log_events_classified", "int_activity_daily"):
         assert f"[{model}] incremental log window: rows at or after" in output, model
     assert "incremental log window: all rows" not in output
 
