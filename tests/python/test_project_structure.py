@@ -1,6 +1,6 @@
 """The tree follows the build order, names say the layer, shared models never branch on the source.
 
-Checked on dbt's manifest (`dbt parse`, every model, enabled or not), so that a newcomer
+Checked on dbt's manifest (every model, enabled or not), so that a newcomer
 can trust the folder and the name of a model (README "Layout"):
 
 * ``stg_<source>__<entity>``  models/staging/<source>/: the only models that call source();
@@ -41,10 +41,9 @@ ALLOWED_UPSTREAM = {
 
 
 @pytest.fixture(scope="module")
-def manifest(tmp_path_factory) -> dict:
-    project = DbtProject(workdir=tmp_path_factory.mktemp("structure"))
-    project.run("parse")
-    return json.loads((project.target_path / "manifest.json").read_text())
+def manifest(tiny_build: DbtProject) -> dict:
+    """dbt's manifest of the tiny build (every node, the disabled ones included)."""
+    return json.loads((tiny_build.target_path / "manifest.json").read_text())
 
 
 def _models(manifest: dict) -> dict[str, dict]:

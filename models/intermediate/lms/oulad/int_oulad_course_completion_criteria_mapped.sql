@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(materialized='ephemeral') }}
 
 {#-
     OULAD has no completion criteria (its labels come from final_result): the

@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(materialized='ephemeral') }}
 
 {#- OULAD has no quizzes, hence no attempts: the columns of stg_moodle__quiz_attempts, no rows. -#}
 

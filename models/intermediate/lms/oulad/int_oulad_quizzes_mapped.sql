@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(materialized='ephemeral') }}
 
 {#-
     OULAD has no quizzes (its computer-marked assessments are assignments,

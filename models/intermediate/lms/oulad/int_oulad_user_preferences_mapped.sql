@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(materialized='ephemeral') }}
 
 {#-
     OULAD keeps no user preferences (no Telegram chats): the columns of
