@@ -1,3 +1,5 @@
+{{ config(materialized='view') }}
+
 {#-
     OULAD's default "now" when the var as_of is empty: OULAD is a finished
     historical dataset, so the default is the day after the last presentation

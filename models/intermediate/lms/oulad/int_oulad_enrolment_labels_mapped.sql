@@ -1,3 +1,5 @@
+{{ config(materialized='view') }}
+
 {#-
     OULAD's training labels (DESIGN.md "Targets"): one row per registration of
     a finished presentation, in the columns of fct_enrolment_outcomes.

@@ -1,3 +1,5 @@
+{{ config(materialized='view') }}
+
 {#-
     OULAD's roles in the canonical columns of role assignments: every
     registered student holds the student role in the presentation (a course).
