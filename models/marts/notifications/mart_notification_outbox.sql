@@ -288,34 +288,50 @@ assembled as (
 ),
 
 {#-
-    Placeholders, replaced in this order: the fragments first (they hold
-    placeholders themselves), then computed values, then data from Moodle (last,
-    so that a course or activity name is never searched for placeholders).
-    A NULL value renders as '' (replace() with NULL would blank the message).
+    Rendering (macros/notifications.sql): the body embeds the fragments first
+    ({greeting}, {next_step}: trusted seed text that holds placeholders itself;
+    a missing fragment stays as its placeholder), then every value is substituted
+    with its braces neutralised, so no value is ever searched for placeholders (a
+    name 'Grace {course}' or a course 'Intro {firstname}' is shown as written).
+    A placeholder left unfilled, a missing template or a text longer than Telegram's
+    4096 characters sets render_problem, and the row is not sendable: one bad row
+    never stops the build nor the other messages.
 -#}
-{%- set placeholders = [
-    ('{greeting}', 'greeting_template'),
-    ('{next_step}', 'next_step_template'),
-    ('{days_inactive}', 'cast(days_since_last_activity as ' ~ dbt.type_string() ~ ')'),
-    ('{due_year}', 'substring(due_text, 1, 4)'),
-    ('{due_month}', 'substring(due_text, 6, 2)'),
-    ('{due_day}', 'substring(due_text, 9, 2)'),
-    ('{due_time}', 'substring(due_text, 12, 5)'),
-    ('{activity}', 'next_activity_name'),
-    ('{course}', 'course_fullname'),
-    ('{firstname}', 'firstname'),
+{%- set values = [
+    ('days_inactive', 'days_since_last_activity'),
+    ('due_year', 'substring(due_text, 1, 4)'),
+    ('due_month', 'substring(due_text, 6, 2)'),
+    ('due_day', 'substring(due_text, 9, 2)'),
+    ('due_time', 'substring(due_text, 12, 5)'),
+    ('activity', 'next_activity_name'),
+    ('course', 'course_fullname'),
+    ('firstname', 'firstname'),
 ] -%}
-{%- set rendered = namespace(sql='body_template') -%}
-{%- for placeholder, value_sql in placeholders -%}
-    {%- set rendered.sql = dbt.replace(rendered.sql, "'" ~ placeholder ~ "'", "coalesce(" ~ value_sql ~ ", '')") -%}
-{%- endfor %}
+{%- set composed = dbt.replace(
+    dbt.replace("coalesce(body_template, '')", "'{greeting}'", "coalesce(greeting_template, '{greeting}')"),
+    "'{next_step}'", "coalesce(next_step_template, '{next_step}')"
+) %}
 
 rendered as (
 
     select
         assembled.*,
-        {{ rendered.sql }} as message_text
+        {{ notification_render(composed, values) }} as escaped_text
     from assembled
+
+),
+
+checked as (
+
+    select
+        rendered.*,
+        {{ notification_unescape('escaped_text') }} as message_text,
+        case
+            when body_template is null then 'no_template'
+            when {{ notification_unfilled('escaped_text') }} then 'unfilled_placeholder'
+            when length(escaped_text) > 4096 then 'too_long'
+        end as render_problem
+    from rendered
 
 ),
 
@@ -345,9 +361,10 @@ final as (
         cast(chat_id as {{ dbt.type_string() }}) as chat_id,
         cast(lang as {{ dbt.type_string() }}) as lang,
         cast(message_text as {{ dbt.type_string() }}) as message_text,
-        cast(chat_id is not null as boolean) as can_send,
+        cast(render_problem as {{ dbt.type_string() }}) as render_problem,
+        cast(chat_id is not null and render_problem is null as boolean) as can_send,
         cast({{ epoch_to_timestamp('as_of') }} as {{ dbt.type_timestamp() }}) as as_of
-    from rendered
+    from checked
 
 )
 
