@@ -34,10 +34,16 @@
 
 {#- true when the rendered text (before notification_unescape) still holds a placeholder -#}
 {% macro notification_unfilled(rendered_sql) -%}
-    ({{ rendered_sql }} like '%{%')
+    ({{ rendered_sql }} like '%{{ "{" }}%')
 {%- endmacro %}
 
 
 {% macro notification_unescape(rendered_sql) -%}
     replace(replace({{ rendered_sql }}, chr(1), '{'), chr(2), '}')
+{%- endmacro %}
+
+
+{#- The language of a student's messages from Moodle's user language: ru or en. -#}
+{% macro notification_lang(lang_sql) -%}
+    case when lower(coalesce({{ lang_sql }}, '')) like 'ru%' then 'ru' else 'en' end
 {%- endmacro %}

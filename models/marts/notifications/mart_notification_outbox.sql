@@ -10,7 +10,8 @@
       category message is listed: one message per student, course and week.
     Only the current week of the enrolments active at as_of
     (int_enrolments_active: running course, started and not ended, neither the
-    enrolment nor the user suspended).
+    enrolment nor the user suspended). An enrolment-week whose prediction someone
+    marked incorrectly_flagged (int_prediction_feedback_latest) is not listed.
 
     outbox_id = '<enrolment_id>:<course_week>:<transition>': the same on every
     rebuild, so the sender's delivery log (notifications.notification_deliveries)
@@ -89,6 +90,16 @@ band_scores as (
 
 ),
 
+flagged_incorrectly as (
+
+    select distinct
+        enrolment_id,
+        course_week
+    from {{ ref('int_prediction_feedback_latest') }}
+    where feedback_value = 'incorrectly_flagged'
+
+),
+
 chat_ids as (
 
     select
@@ -138,7 +149,7 @@ students as (
         userid,
         nullif(trim(firstname), '') as firstname,
         nullif(trim(lastname), '') as lastname,
-        case when lower(coalesce(lang, '')) like 'ru%' then 'ru' else 'en' end as lang
+        {{ notification_lang('lang') }} as lang
     from users
 
 ),
@@ -229,11 +240,22 @@ risk_transitions as (
 
 ),
 
-transitions as (
+all_transitions as (
 
     select * from category_transitions
     union all
     select * from risk_transitions
+
+),
+
+transitions as (
+
+    select all_transitions.*
+    from all_transitions
+    left join flagged_incorrectly
+        on all_transitions.enrolment_id = flagged_incorrectly.enrolment_id
+            and all_transitions.course_week = flagged_incorrectly.course_week
+    where flagged_incorrectly.enrolment_id is null
 
 ),
 
