@@ -103,8 +103,10 @@ def _prediction(store: DeliveryStore, enrolment_id: str, course_week: int | None
     relation = f"{store.marts_schema}.{SCORES_RELATION}"
     if not store._table_exists(store.marts_schema, SCORES_RELATION):
         raise StoreError(f"no table {relation}: build it first (dbt build)")
-    week_filter = "course_week = %s" if course_week is not None else (
-        f"course_week = (select max(course_week) from {relation} where enrolment_id = %s)"
+    week_filter = (
+        "course_week = %s"
+        if course_week is not None
+        else (f"course_week = (select max(course_week) from {relation} where enrolment_id = %s)")
     )
     rows = store._execute(
         "select enrolment_id, courseid, userid, course_week, dropout_model_version, p_dropout, "
@@ -134,7 +136,9 @@ def record_feedback(
     """Record ``user``'s mark on the prediction of ``enrolment_id`` for ``course_week``
     (default: the newest scored week). Appends; the latest mark of a person counts."""
     if value not in FEEDBACK_VALUES:
-        raise ManualMessageError(f"feedback must be one of {', '.join(FEEDBACK_VALUES)}, not {value!r}")
+        raise ManualMessageError(
+            f"feedback must be one of {', '.join(FEEDBACK_VALUES)}, not {value!r}"
+        )
     if not user:
         raise ManualMessageError("the user is required: it is recorded with the feedback")
     note = (note or "").strip() or None
