@@ -21,6 +21,7 @@ bool``; a refusal raises :class:`~early_warning.notify.manual.AccessDenied`.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -77,6 +78,22 @@ def ensure_feedback_table(store: DeliveryStore) -> None:
     """Create the table when missing (never drops anything)."""
     if store.read_only:
         raise StoreError("the store is read-only")
+    if store._table_exists(store.log_schema, FEEDBACK_TABLE):
+        return
+    for attempt in range(5):
+        try:
+            _create_feedback_table(store)
+            return
+        except store._errors():
+            # created by someone else at the same moment: let them finish
+            if store.engine == "postgres" and not store.connection.autocommit:
+                store.connection.rollback()
+            if attempt == 4:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
+def _create_feedback_table(store: DeliveryStore) -> None:
     store._execute(f"create schema if not exists {store.log_schema}")
     store._execute(
         f"""

@@ -290,9 +290,25 @@ class DeliveryStore:
         return self._table_exists(self.log_schema, LOG_TABLE)
 
     def ensure_log(self) -> None:
-        """Create the log schema and table when missing (never drops anything)."""
+        """Create the log schema and table when missing (never drops anything). Safe when
+        several processes do it at once (the loser of a creation race finds the table)."""
         if self.read_only:
             raise StoreError("the store is read-only")
+        if self.log_exists() and self._column_exists(self.log_schema, LOG_TABLE, "sent_by"):
+            return  # nothing to do (and no DDL: the web app's role may not own the log)
+        for attempt in range(5):
+            try:
+                self._create_log()
+                return
+            except self._errors():
+                # another process or thread is creating it right now: let it finish
+                if self.engine == "postgres" and not self.connection.autocommit:
+                    self.connection.rollback()
+                if attempt == 4:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+
+    def _create_log(self) -> None:
         self._execute(f"create schema if not exists {self.log_schema}")
         self._execute(
             f"""
@@ -319,8 +335,11 @@ class DeliveryStore:
             )
             """
         )
-        # logs created before manual messages existed
-        self._execute(f"alter table {self.log_relation} add column if not exists sent_by varchar")
+        if not self._column_exists(self.log_schema, LOG_TABLE, "sent_by"):
+            # a log created before manual messages existed
+            self._execute(
+                f"alter table {self.log_relation} add column if not exists sent_by varchar"
+            )
 
     def acquire_lock(self) -> None:
         """One sender at a time: an advisory lock (PostgreSQL) or a lock file beside the
