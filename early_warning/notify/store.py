@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -66,6 +67,9 @@ OUTBOX_COLUMNS: tuple[str, ...] = (
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ADVISORY_LOCK_KEY = 7_406_118_015  # any constant: one sender per PostgreSQL database
+#: DuckDB's in-process database cache races when one thread opens a file while another
+#: closes its last connection to it ("already attached"): opens and closes take turns
+_DUCKDB_OPEN_CLOSE = threading.Lock()
 #: outbox_id prefix of the manual messages (early_warning.notify.manual)
 MANUAL_PREFIX = "manual:"
 #: Placeholder syntax of seeds/notification_templates.csv (for outboxes built before
@@ -183,9 +187,11 @@ class DeliveryStore:
         delay = 0.05
         while True:
             try:
-                return duckdb.connect(self.path, read_only=self.read_only)
+                with _DUCKDB_OPEN_CLOSE:
+                    return duckdb.connect(self.path, read_only=self.read_only)
             except duckdb.Error as error:
-                busy = "lock" in str(error).lower()
+                text = str(error).lower()
+                busy = "lock" in text or "already attached" in text
                 if not busy or time.monotonic() >= deadline:
                     hint = (
                         f"another process (a dbt build?) held it for more than {self.lock_wait:g} s"
@@ -215,7 +221,8 @@ class DeliveryStore:
             self._session_depth -= 1
             if self._session_depth == 0:
                 connection, self.connection = self.connection, None
-                connection.close()
+                with _DUCKDB_OPEN_CLOSE:
+                    connection.close()
 
     @classmethod
     def open_postgres(
