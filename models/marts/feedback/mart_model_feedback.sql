@@ -28,7 +28,7 @@ totals as (
         {%- endfor %}
         max(last_given_at) as last_given_at
     from by_week
-    group by 1
+    group by model_version
 
 ),
 

@@ -13,7 +13,14 @@ with
 
 feedback as (
 
-    select * from {{ ref('int_prediction_feedback_latest') }}
+    select
+        enrolment_id,
+        courseid,
+        course_week,
+        feedback_value,
+        given_at,
+        coalesce(model_version, 'none') as model_version
+    from {{ ref('int_prediction_feedback_latest') }}
 
 ),
 
@@ -23,7 +30,7 @@ scores as (
         enrolment_id,
         courseid,
         course_week,
-        dropout_model_version
+        coalesce(dropout_model_version, 'none') as model_version
     from {{ ref('mart_student_scores') }}
 
 ),
@@ -31,19 +38,19 @@ scores as (
 predictions as (
 
     select
-        coalesce(dropout_model_version, 'none') as model_version,
+        model_version,
         courseid,
         course_week,
         count(*) as n_predictions
     from scores
-    group by 1, 2, 3
+    group by model_version, courseid, course_week
 
 ),
 
 marks as (
 
     select
-        coalesce(model_version, 'none') as model_version,
+        model_version,
         courseid,
         course_week,
         count(*) as n_marks,
@@ -53,7 +60,7 @@ marks as (
         {%- endfor %}
         max(given_at) as last_given_at
     from feedback
-    group by 1, 2, 3
+    group by model_version, courseid, course_week
 
 ),
 

@@ -347,11 +347,11 @@ checked as (
 
     select
         rendered.*,
-        {{ notification_unescape('escaped_text') }} as message_text,
+        {{ notification_unescape('rendered.escaped_text') }} as message_text,
         case
-            when body_template is null then 'no_template'
-            when {{ notification_unfilled('escaped_text') }} then 'unfilled_placeholder'
-            when length(escaped_text) > 4096 then 'too_long'
+            when rendered.body_template is null then 'no_template'
+            when {{ notification_unfilled('rendered.escaped_text') }} then 'unfilled_placeholder'
+            when length(rendered.escaped_text) > 4096 then 'too_long'
         end as render_problem
     from rendered
 

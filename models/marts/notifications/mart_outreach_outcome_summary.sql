@@ -17,40 +17,58 @@ outcomes as (
 per_course as (
 
     select
-        'course' as scope,
         courseid,
         contact_group,
+        'course' as scope,
         count(*) as n_transitions,
         sum(case when is_observable_7d then 1 else 0 end) as n_observable_7d,
         sum(case when is_active_within_7d then 1 else 0 end) as n_active_within_7d,
         sum(case when is_observable_14d then 1 else 0 end) as n_observable_14d,
         sum(case when is_active_within_14d then 1 else 0 end) as n_active_within_14d
     from outcomes
-    group by 1, 2, 3
+    group by courseid, contact_group
 
 ),
 
 site as (
 
     select
+        contact_group,
         'site' as scope,
         cast(null as {{ dbt.type_bigint() }}) as courseid,
-        contact_group,
         count(*) as n_transitions,
         sum(case when is_observable_7d then 1 else 0 end) as n_observable_7d,
         sum(case when is_active_within_7d then 1 else 0 end) as n_active_within_7d,
         sum(case when is_observable_14d then 1 else 0 end) as n_observable_14d,
         sum(case when is_active_within_14d then 1 else 0 end) as n_active_within_14d
     from outcomes
-    group by 1, 2, 3
+    group by contact_group
 
 ),
 
 counted as (
 
-    select * from per_course
+    select
+        scope,
+        courseid,
+        contact_group,
+        n_transitions,
+        n_observable_7d,
+        n_active_within_7d,
+        n_observable_14d,
+        n_active_within_14d
+    from per_course
     union all
-    select * from site
+    select
+        scope,
+        courseid,
+        contact_group,
+        n_transitions,
+        n_observable_7d,
+        n_active_within_7d,
+        n_observable_14d,
+        n_active_within_14d
+    from site
 
 ),
 

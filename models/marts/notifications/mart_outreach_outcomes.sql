@@ -120,13 +120,13 @@ contacts as (
     inner join delivered
         on windows.enrolment_id = delivered.enrolment_id
             and (
-                (not delivered.is_manual and delivered.course_week = windows.course_week)
+                (not delivered.is_manual and windows.course_week = delivered.course_week)
                 or (
                     delivered.is_manual
                     and delivered.course_week between windows.course_week and windows.course_week + 1
                 )
             )
-    group by 1, 2
+    group by windows.enrolment_id, windows.course_week
 
 ),
 
@@ -142,8 +142,8 @@ returns as (
     from windows
     inner join activity_days
         on windows.enrolment_id = activity_days.enrolment_id
-            and activity_days.last_event_at >= windows.observed_at
-    group by 1, 2
+            and windows.observed_at <= activity_days.last_event_at
+    group by windows.enrolment_id, windows.course_week
 
 ),
 
