@@ -46,6 +46,8 @@ MART_KEYS: dict[str, tuple[str, ...]] = {
     "mart_ai_usage": ("provider", "actionname", "model"),
     "mart_ai_usage_by_action": ("provider", "actionname"),
     "mart_ai_usage_weekly": ("provider", "week_start"),
+    "mart_student_contact": ("enrolment_id",),
+    "mart_outreach_outcomes": ("enrolment_id", "course_week"),
 }
 
 #: Marts of the classifiers: compared when both warehouses have them (PostgreSQL
