@@ -107,6 +107,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--timeout", type=float, default=30.0, help="seconds to wait for Telegram (default 30)"
     )
+    parser.add_argument(
+        "--lock-wait",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="DuckDB: how long to wait for the warehouse file while a dbt build holds it "
+        "(default 300; the file is opened only to read the outbox and to record each attempt)",
+    )
     return parser
 
 
@@ -131,6 +139,7 @@ def _open_store(args) -> DeliveryStore:
     return DeliveryStore.open_duckdb(
         path,
         read_only=read_only,
+        lock_wait=args.lock_wait,
         marts_schema=args.marts_schema or schemas.marts,
         log_schema=args.log_schema or schemas.notifications,
     )
