@@ -50,6 +50,17 @@ MART_KEYS: dict[str, tuple[str, ...]] = {
     "mart_outreach_outcomes": ("enrolment_id", "course_week"),
 }
 
+#: Marts only a Moodle build has (the AI subsystem, Telegram): not built on OULAD.
+MOODLE_ONLY_MARTS = frozenset(
+    {
+        "mart_ai_usage",
+        "mart_ai_usage_by_action",
+        "mart_ai_usage_weekly",
+        "mart_student_contact",
+        "mart_outreach_outcomes",
+    }
+)
+
 #: Marts of the classifiers: compared when both warehouses have them (PostgreSQL
 #: gets them once the classifiers run there as SQL).
 ML_MART_KEYS: dict[str, tuple[str, ...]] = {
