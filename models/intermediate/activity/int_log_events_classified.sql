@@ -28,6 +28,7 @@
     materialized='incremental',
     incremental_strategy='replace_log_rows',
     unique_key='log_id',
+    indexes=warehouse_indexes([['log_id'], ['timecreated']]),
 ) }}
 
 {%- set window = log_reprocess_window(is_incremental()) %}
