@@ -196,7 +196,13 @@ def _site(size: str, workdir: Path, seed: int, reuse: bool) -> tuple[Path, int]:
 
 
 def run_size(
-    size: str, workdir: Path, postgres: bool, seed: int, reuse_site: bool = False
+    size: str,
+    workdir: Path,
+    postgres: bool,
+    seed: int,
+    reuse_site: bool = False,
+    duckdb: bool = True,
+    pg_indexes: bool = True,
 ) -> list[Run]:
     site, log_rows = _site(size, workdir, seed, reuse_site)
     project = DbtProject(workdir=workdir / f"duckdb_{size}", vars={"moodle_files_path": str(site)})
@@ -205,7 +211,12 @@ def run_size(
     runs = []
     dbt = str(Path(sys.executable).with_name("dbt"))
     last_full_log_id, rows_by_kind = None, {}
-    for kind in ("full", "next_day"):
+    if not duckdb:  # PostgreSQL only: append the day the DuckDB runs would have appended
+        rows_by_kind["full"] = log_rows
+        last_full_log_id = log_max_id(site)
+        append_one_day(site)
+        rows_by_kind["next_day"] = pq.read_metadata(site / "logstore_standard_log.parquet").num_rows
+    for kind in ("full", "next_day") if duckdb else ():
         if kind == "next_day":
             # as_of stays the default (the newest event), as in a scheduled run: passing a
             # new var would also force dbt to re-parse the whole project
@@ -246,7 +257,7 @@ def run_size(
         )
         _say(f"  {wall:.1f} s (CPU {cpu:.1f} s), peak {peak:,.0f} MB")
     if postgres:
-        runs += _postgres_runs(size, site, workdir, rows_by_kind, dbt, last_full_log_id)
+        runs += _postgres_runs(size, site, workdir, rows_by_kind, dbt, last_full_log_id, pg_indexes)
     return runs
 
 
@@ -257,19 +268,24 @@ def _postgres_runs(
     rows_by_kind: dict[str, int],
     dbt: str,
     last_full_log_id: int,
+    indexes: bool = True,
 ) -> list[Run]:
     """Full build on PostgreSQL without the appended day, then the next-day run with it.
 
     The site (with the appended day) is loaded once; the day's log rows (ids above
     ``last_full_log_id``) wait in a side table during the full build and are inserted
-    before the next-day run, as Moodle would have written them."""
+    before the next-day run, as Moodle would have written them. ``indexes=False``
+    measures without the raw log's and the incremental tables' indexes (loader
+    --no-indexes, var warehouse_indexes false), for comparison."""
     database = f"ew_bench_{size}"
     project = DbtProject(
         workdir=workdir / f"postgres_{size}",
-        vars={"moodle_source": "database", "moodle_schema": "moodle_raw"},
+        vars={"moodle_source": "database", "moodle_schema": "moodle_raw"}
+        | ({} if indexes else {"warehouse_indexes": False}),
         target="postgres",
         extra_env={"EW_PG_DATABASE": database},
     )
+    engine = "postgres" if indexes else "postgres (no indexes)"
     env = project.env()
     _say(f"loading the {size} site into PostgreSQL database {database}")
     subprocess.run(
@@ -294,6 +310,7 @@ def _postgres_runs(
         "--schema",
         "moodle_raw",
         "--create-database",
+        *([] if indexes else ["--no-indexes"]),
     ]
     subprocess.run(load, env=env, check=True)
     psql = [
@@ -332,12 +349,14 @@ def _postgres_runs(
                 env=env,
                 check=True,
             )
-        runs.append(_postgres_build(size, kind, project, env, dbt, rows_by_kind[kind]))
+        runs.append(_postgres_build(size, kind, project, env, dbt, rows_by_kind[kind], engine))
     return runs
 
 
-def _postgres_build(size: str, kind: str, project, env: dict, dbt: str, log_rows: int) -> Run:
-    _say(f"postgres {kind} build of {size}")
+def _postgres_build(
+    size: str, kind: str, project, env: dict, dbt: str, log_rows: int, engine: str = "postgres"
+) -> Run:
+    _say(f"{engine} {kind} build of {size}")
     cmd = [
         dbt,
         "build",
@@ -356,7 +375,7 @@ def _postgres_build(size: str, kind: str, project, env: dict, dbt: str, log_rows
     _say(f"  {wall:.1f} s (client CPU {cpu:.1f} s)")
     return Run(
         size,
-        "postgres",
+        engine,
         kind,
         log_rows,
         wall,
@@ -466,10 +485,29 @@ def main(argv: list[str] | None = None) -> int:
         help="use the site already generated in the workdir (same size and seed) instead of "
         "generating it again; the days appended by earlier runs are dropped first",
     )
+    parser.add_argument(
+        "--no-duckdb",
+        action="store_true",
+        help="skip the DuckDB runs (with --postgres: measure PostgreSQL only)",
+    )
+    parser.add_argument(
+        "--postgres-no-indexes",
+        action="store_true",
+        help="build PostgreSQL without the raw log's and the incremental tables' indexes "
+        "(the figures before they existed, for comparison)",
+    )
     args = parser.parse_args(argv)
     runs: list[Run] = []
     for size in args.sizes:
-        runs += run_size(size, args.workdir.resolve(), args.postgres, args.seed, args.reuse_site)
+        runs += run_size(
+            size,
+            args.workdir.resolve(),
+            args.postgres,
+            args.seed,
+            args.reuse_site,
+            duckdb=not args.no_duckdb,
+            pg_indexes=not args.postgres_no_indexes,
+        )
         write_outputs(
             runs, args.out, "python -m early_warning.benchmark " + " ".join(argv or sys.argv[1:])
         )

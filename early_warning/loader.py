@@ -305,8 +305,11 @@ def load_site(
     force: bool = False,
     batch_rows: int = BATCH_ROWS,
     quiet: bool = False,
+    indexes: bool = True,
 ) -> dict[str, int]:
-    """Load every contract table of ``source`` into ``schema``; returns rows per table."""
+    """Load every contract table of ``source`` into ``schema``; returns rows per table.
+
+    ``indexes=False``: no RAW_INDEXES (when the tables' indexes are managed elsewhere)."""
     import psycopg2
     from psycopg2 import sql
 
@@ -362,7 +365,7 @@ def load_site(
                     quiet,
                 )
         with con.cursor() as cur:
-            for table in files:
+            for table in files if indexes else ():
                 _create_indexes(cur, schema, prefix, table, quiet)
         con.commit()
         analyze_started = time.monotonic()
@@ -421,6 +424,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="replace existing tables even when this loader did not create them",
     )
+    parser.add_argument(
+        "--no-indexes",
+        action="store_true",
+        help="do not index the log on id and timecreated (when its indexes are managed "
+        "elsewhere; the daily dbt run needs them)",
+    )
     parser.add_argument("--batch-rows", type=int, default=BATCH_ROWS, help=argparse.SUPPRESS)
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     args = parser.parse_args(argv)
@@ -435,6 +444,7 @@ def main(argv: list[str] | None = None) -> int:
             force=args.force,
             batch_rows=args.batch_rows,
             quiet=args.quiet,
+            indexes=not args.no_indexes,
         )
     except LoaderError as error:
         print(f"error: {error}", file=sys.stderr)
