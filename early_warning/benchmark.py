@@ -143,7 +143,7 @@ def append_one_day(site: Path, memory_limit: str = "1GB") -> int:
             f"copy (select {plain} from {source}"
             f" union all select * from (select {shifted} from {source}"
             f" where timecreated > {newest - DAY} order by file_row_number))"
-            f" to '{tmp.as_posix()}' (format parquet, row_group_size 1000000)"
+            f" to '{tmp.as_posix()}' (format parquet, compression zstd, row_group_size 1000000)"
         )
     finally:
         con.close()
@@ -166,7 +166,7 @@ def drop_appended_days(site: Path, log_rows: int, memory_limit: str = "1GB") -> 
         con.execute(
             f"copy (select * exclude (file_row_number) from read_parquet('{path.as_posix()}',"
             f" file_row_number = true) where file_row_number < {int(log_rows)})"
-            f" to '{tmp.as_posix()}' (format parquet, row_group_size 1000000)"
+            f" to '{tmp.as_posix()}' (format parquet, compression zstd, row_group_size 1000000)"
         )
     finally:
         con.close()
