@@ -60,9 +60,7 @@ def main() -> None:
                            env=env, capture_output=True, text=True, check=True)  # fmt: skip
     dbt = str(Path(sys.executable).with_name("dbt"))
     engine = "postgres (no indexes)" if drop else "postgres"
-    run = benchmark._postgres_build(
-        SIZE, "next_day", project, env, dbt, int(count.stdout), engine
-    )
+    run = benchmark._postgres_build(SIZE, "next_day", project, env, dbt, int(count.stdout), engine)
     benchmark.write_outputs([run], out, " ".join(["python", *sys.argv]))
 
 
