@@ -27,8 +27,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from early_warning.dbt_runner import DbtProject
@@ -96,46 +94,133 @@ def _model_seconds(target_path: Path) -> dict[str, float]:
     }
 
 
-def append_one_day(site: Path) -> int:
-    """Append a copy of the log's last day, one day later, with new ids; return the new 'now'."""
+def log_max_id(site: Path) -> int:
+    """The largest log id, from the Parquet statistics (no data read when they exist)."""
+    import duckdb
+
+    path = (site / "logstore_standard_log.parquet").as_posix()
+    with duckdb.connect() as con:
+        [(max_id,)] = con.execute(f"select max(id) from read_parquet('{path}')").fetchall()
+    return int(max_id)
+
+
+def append_one_day(site: Path, memory_limit: str = "1GB") -> int:
+    """Append a copy of the log's last day, one day later, with new ids; return the new 'now'.
+
+    The new rows (the day's rows in file order, ids continuing after the largest id)
+    are made in DuckDB SQL and the log file is rewritten as a stream by DuckDB's COPY
+    under ``memory_limit``: the log never enters Python's memory (100M rows did not fit
+    on 24 GB). The rewritten file keeps the old rows first, in their order.
+    """
+    import duckdb
+
     path = site / "logstore_standard_log.parquet"
-    log = pq.read_table(path)
-    newest = pc.max(log["timecreated"]).as_py()
-    last_day = log.filter(pc.greater(log["timecreated"], newest - DAY))
-    max_id = pc.max(log["id"]).as_py()
-    shifted = last_day.set_column(
-        last_day.schema.get_field_index("timecreated"),
-        "timecreated",
-        pc.add(last_day["timecreated"], pa.scalar(DAY, pa.int64())),
-    )
-    shifted = shifted.set_column(
-        shifted.schema.get_field_index("id"),
-        "id",
-        pa.array(range(max_id + 1, max_id + 1 + shifted.num_rows), pa.int64()),
-    )
-    pq.write_table(pa.concat_tables([log, shifted]), path)
+    tmp = path.with_name(path.name + ".next_day.tmp")
+    con = duckdb.connect()
+    try:
+        con.execute(f"set memory_limit = '{memory_limit}'")
+        con.execute("set preserve_insertion_order = true")
+        source = f"read_parquet('{path.as_posix()}', file_row_number = true)"
+        [(newest, max_id)] = con.execute(
+            f"select max(timecreated), max(id) from {source}"
+        ).fetchall()
+        columns = [
+            row[0]
+            for row in con.execute(
+                f"describe select * from read_parquet('{path.as_posix()}')"
+            ).fetchall()
+        ]
+        shifted = ", ".join(
+            f"cast({max_id} + row_number() over (order by file_row_number) as bigint) as id"
+            if name == "id"
+            else f"timecreated + {DAY} as timecreated"
+            if name == "timecreated"
+            else f'"{name}"'
+            for name in columns
+        )
+        plain = ", ".join(f'"{name}"' for name in columns)
+        con.execute(
+            f"copy (select {plain} from {source}"
+            f" union all select * from (select {shifted} from {source}"
+            f" where timecreated > {newest - DAY} order by file_row_number))"
+            f" to '{tmp.as_posix()}' (format parquet, compression zstd, row_group_size 1000000)"
+        )
+    finally:
+        con.close()
+    tmp.replace(path)
     return newest + DAY
 
 
-def run_size(size: str, workdir: Path, postgres: bool, seed: int) -> list[Run]:
+def drop_appended_days(site: Path, log_rows: int, memory_limit: str = "1GB") -> bool:
+    """Cut the log back to its first ``log_rows`` rows (the generated ones) after earlier
+    next-day appends, streamed by DuckDB like :func:`append_one_day`; True if it was cut."""
+    import duckdb
+
+    path = site / "logstore_standard_log.parquet"
+    if pq.read_metadata(path).num_rows == log_rows:
+        return False
+    tmp = path.with_name(path.name + ".cut.tmp")
+    con = duckdb.connect()
+    try:
+        con.execute(f"set memory_limit = '{memory_limit}'")
+        con.execute(
+            f"copy (select * exclude (file_row_number) from read_parquet('{path.as_posix()}',"
+            f" file_row_number = true) where file_row_number < {int(log_rows)})"
+            f" to '{tmp.as_posix()}' (format parquet, compression zstd, row_group_size 1000000)"
+        )
+    finally:
+        con.close()
+    tmp.replace(path)
+    return True
+
+
+def _site(size: str, workdir: Path, seed: int, reuse: bool) -> tuple[Path, int]:
+    """The generated site of this size and its log rows: generated now, or with ``reuse``
+    the one already in the workdir (same size and seed) without its appended days."""
     from early_warning.demo import generate_site
 
     site = workdir / f"site_{size}"
+    manifest_path = site / "_manifest.json"
+    if reuse and manifest_path.exists():
+        manifest = json.loads(manifest_path.read_text())
+        if manifest.get("size") == size and manifest.get("seed") == seed:
+            log_rows = int(manifest["tables"]["logstore_standard_log"])
+            if drop_appended_days(site, log_rows):
+                _say(f"reusing the {size} site in {site} (appended days dropped)")
+            else:
+                _say(f"reusing the {size} site in {site}")
+            return site, log_rows
     _say(f"generating the {size} site")
     manifest = generate_site(site, size=size, seed=seed, fmt="parquet", progress=True)
-    log_rows = int(manifest["tables"]["logstore_standard_log"])
+    return site, int(manifest["tables"]["logstore_standard_log"])
+
+
+def run_size(
+    size: str,
+    workdir: Path,
+    postgres: bool,
+    seed: int,
+    reuse_site: bool = False,
+    duckdb: bool = True,
+    pg_indexes: bool = True,
+) -> list[Run]:
+    site, log_rows = _site(size, workdir, seed, reuse_site)
     project = DbtProject(workdir=workdir / f"duckdb_{size}", vars={"moodle_files_path": str(site)})
     if project.duckdb_path.exists():
         project.duckdb_path.unlink()
     runs = []
     dbt = str(Path(sys.executable).with_name("dbt"))
     last_full_log_id, rows_by_kind = None, {}
-    for kind in ("full", "next_day"):
+    if not duckdb:  # PostgreSQL only: append the day the DuckDB runs would have appended
+        rows_by_kind["full"] = log_rows
+        last_full_log_id = log_max_id(site)
+        append_one_day(site)
+        rows_by_kind["next_day"] = pq.read_metadata(site / "logstore_standard_log.parquet").num_rows
+    for kind in ("full", "next_day") if duckdb else ():
         if kind == "next_day":
             # as_of stays the default (the newest event), as in a scheduled run: passing a
             # new var would also force dbt to re-parse the whole project
-            last_full_log_id = pq.read_table(site / "logstore_standard_log.parquet", columns=["id"])
-            last_full_log_id = pc.max(last_full_log_id["id"]).as_py()
+            last_full_log_id = log_max_id(site)
             append_one_day(site)
             log_rows = pq.read_metadata(site / "logstore_standard_log.parquet").num_rows
         rows_by_kind[kind] = log_rows
@@ -172,7 +257,7 @@ def run_size(size: str, workdir: Path, postgres: bool, seed: int) -> list[Run]:
         )
         _say(f"  {wall:.1f} s (CPU {cpu:.1f} s), peak {peak:,.0f} MB")
     if postgres:
-        runs += _postgres_runs(size, site, workdir, rows_by_kind, dbt, last_full_log_id)
+        runs += _postgres_runs(size, site, workdir, rows_by_kind, dbt, last_full_log_id, pg_indexes)
     return runs
 
 
@@ -183,19 +268,24 @@ def _postgres_runs(
     rows_by_kind: dict[str, int],
     dbt: str,
     last_full_log_id: int,
+    indexes: bool = True,
 ) -> list[Run]:
     """Full build on PostgreSQL without the appended day, then the next-day run with it.
 
     The site (with the appended day) is loaded once; the day's log rows (ids above
     ``last_full_log_id``) wait in a side table during the full build and are inserted
-    before the next-day run, as Moodle would have written them."""
+    before the next-day run, as Moodle would have written them. ``indexes=False``
+    measures without the raw log's and the incremental tables' indexes (loader
+    --no-indexes, var warehouse_indexes false), for comparison."""
     database = f"ew_bench_{size}"
     project = DbtProject(
         workdir=workdir / f"postgres_{size}",
-        vars={"moodle_source": "database", "moodle_schema": "moodle_raw"},
+        vars={"moodle_source": "database", "moodle_schema": "moodle_raw"}
+        | ({} if indexes else {"warehouse_indexes": False}),
         target="postgres",
         extra_env={"EW_PG_DATABASE": database},
     )
+    engine = "postgres" if indexes else "postgres (no indexes)"
     env = project.env()
     _say(f"loading the {size} site into PostgreSQL database {database}")
     subprocess.run(
@@ -220,6 +310,7 @@ def _postgres_runs(
         "--schema",
         "moodle_raw",
         "--create-database",
+        *([] if indexes else ["--no-indexes"]),
     ]
     subprocess.run(load, env=env, check=True)
     psql = [
@@ -258,12 +349,14 @@ def _postgres_runs(
                 env=env,
                 check=True,
             )
-        runs.append(_postgres_build(size, kind, project, env, dbt, rows_by_kind[kind]))
+        runs.append(_postgres_build(size, kind, project, env, dbt, rows_by_kind[kind], engine))
     return runs
 
 
-def _postgres_build(size: str, kind: str, project, env: dict, dbt: str, log_rows: int) -> Run:
-    _say(f"postgres {kind} build of {size}")
+def _postgres_build(
+    size: str, kind: str, project, env: dict, dbt: str, log_rows: int, engine: str = "postgres"
+) -> Run:
+    _say(f"{engine} {kind} build of {size}")
     cmd = [
         dbt,
         "build",
@@ -282,7 +375,7 @@ def _postgres_build(size: str, kind: str, project, env: dict, dbt: str, log_rows
     _say(f"  {wall:.1f} s (client CPU {cpu:.1f} s)")
     return Run(
         size,
-        "postgres",
+        engine,
         kind,
         log_rows,
         wall,
@@ -386,10 +479,35 @@ def main(argv: list[str] | None = None) -> int:
         "--postgres", action="store_true", help="also build on PostgreSQL (EW_PG_*)"
     )
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--reuse-site",
+        action="store_true",
+        help="use the site already generated in the workdir (same size and seed) instead of "
+        "generating it again; the days appended by earlier runs are dropped first",
+    )
+    parser.add_argument(
+        "--no-duckdb",
+        action="store_true",
+        help="skip the DuckDB runs (with --postgres: measure PostgreSQL only)",
+    )
+    parser.add_argument(
+        "--postgres-no-indexes",
+        action="store_true",
+        help="build PostgreSQL without the raw log's and the incremental tables' indexes "
+        "(the figures before they existed, for comparison)",
+    )
     args = parser.parse_args(argv)
     runs: list[Run] = []
     for size in args.sizes:
-        runs += run_size(size, args.workdir.resolve(), args.postgres, args.seed)
+        runs += run_size(
+            size,
+            args.workdir.resolve(),
+            args.postgres,
+            args.seed,
+            args.reuse_site,
+            duckdb=not args.no_duckdb,
+            pg_indexes=not args.postgres_no_indexes,
+        )
         write_outputs(
             runs, args.out, "python -m early_warning.benchmark " + " ".join(argv or sys.argv[1:])
         )

@@ -12,7 +12,8 @@ reads the same files in ``moodle_source: files`` mode), so both engines see
 the same site.
 
 The whole load is one transaction: readers see the old site or the new one,
-never half of each. Then every table is ANALYZEd.
+never half of each. The log gets the indexes Moodle's own database has on it
+(``RAW_INDEXES``: id and timecreated), then every table is ANALYZEd.
 
 Safety: the loader marks the tables it creates with a comment and only ever
 truncates or replaces tables that carry it, so pointing it at a schema that
@@ -57,6 +58,13 @@ PG_TYPES = {"int64": "bigint", "float64": "double precision", "string": "text"}
 
 #: Comment put on every table the loader creates (and required before it replaces one).
 LOADER_MARK = "loaded by early_warning.loader"
+
+#: Indexes the loader creates after loading, as Moodle's own database has them (the
+#: log's primary key id and its timecreated index): the incremental daily run finds the
+#: new and recent log rows through them instead of scanning the whole log.
+RAW_INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "logstore_standard_log": (("id",), ("timecreated",)),
+}
 
 #: Rows per streamed record batch.
 BATCH_ROWS = 100_000
@@ -270,6 +278,23 @@ def _prepare_table(cur, schema: str, prefix: str, table: str, force: bool, quiet
     cur.execute(sql.SQL("comment on table {} is {}").format(ident, sql.Literal(LOADER_MARK)))
 
 
+def _create_indexes(cur, schema: str, prefix: str, table: str, quiet: bool) -> None:
+    """Create the table's RAW_INDEXES unless they exist (a reload keeps them)."""
+    from psycopg2 import sql
+
+    for columns in RAW_INDEXES.get(table, ()):
+        name = f"{prefix}{table}_{'_'.join(columns)}_ix"[:63]
+        started = time.monotonic()
+        cur.execute(
+            sql.SQL("create index if not exists {} on {} ({})").format(
+                sql.Identifier(name),
+                sql.Identifier(schema, f"{prefix}{table}"),
+                sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+            )
+        )
+        _progress(f"{name}: {time.monotonic() - started:.2f} s", quiet)
+
+
 def load_site(
     source: str | Path,
     fmt: str | None = None,
@@ -280,8 +305,11 @@ def load_site(
     force: bool = False,
     batch_rows: int = BATCH_ROWS,
     quiet: bool = False,
+    indexes: bool = True,
 ) -> dict[str, int]:
-    """Load every contract table of ``source`` into ``schema``; returns rows per table."""
+    """Load every contract table of ``source`` into ``schema``; returns rows per table.
+
+    ``indexes=False``: no RAW_INDEXES (when the tables' indexes are managed elsewhere)."""
     import psycopg2
     from psycopg2 import sql
 
@@ -336,6 +364,9 @@ def load_site(
                     f"{name}: {stream.rows:,} rows in {time.monotonic() - table_started:.2f} s",
                     quiet,
                 )
+        with con.cursor() as cur:
+            for table in files if indexes else ():
+                _create_indexes(cur, schema, prefix, table, quiet)
         con.commit()
         analyze_started = time.monotonic()
         with con.cursor() as cur:
@@ -393,6 +424,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="replace existing tables even when this loader did not create them",
     )
+    parser.add_argument(
+        "--no-indexes",
+        action="store_true",
+        help="do not index the log on id and timecreated (when its indexes are managed "
+        "elsewhere; the daily dbt run needs them)",
+    )
     parser.add_argument("--batch-rows", type=int, default=BATCH_ROWS, help=argparse.SUPPRESS)
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     args = parser.parse_args(argv)
@@ -407,6 +444,7 @@ def main(argv: list[str] | None = None) -> int:
             force=args.force,
             batch_rows=args.batch_rows,
             quiet=args.quiet,
+            indexes=not args.no_indexes,
         )
     except LoaderError as error:
         print(f"error: {error}", file=sys.stderr)

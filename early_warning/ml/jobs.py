@@ -9,9 +9,10 @@ the current model, the evaluation and calibration rows) and
 ==========================  ==============================================================
 dbt Python model            calls
 ==========================  ==============================================================
-ml_model_registry           courses_filter, update_registry, combined_registry,
-                            current_models
-ml_student_scores_raw       courses_filter, stored_scores_current, score_running
+ml_model_registry           courses_filter, TRAINING_COLUMNS, update_registry,
+                            combined_registry, current_models
+ml_student_scores_raw       courses_filter, stored_scores_current, scoring_columns,
+                            score_running_by_course, SCORE_SQL_TYPES
 ml_model_evaluation_raw     evaluation_rows
 ml_model_calibration_raw    calibration_rows
 ==========================  ==============================================================
@@ -26,15 +27,27 @@ from early_warning.ml.registry import (
     evaluation_rows,
     update_registry,
 )
-from early_warning.ml.scoring import courses_filter, score_running, stored_scores_current
+from early_warning.ml.scoring import (
+    SCORE_SQL_TYPES,
+    courses_filter,
+    score_running,
+    score_running_by_course,
+    scoring_columns,
+    stored_scores_current,
+)
+from early_warning.ml.train import TRAINING_COLUMNS
 
 __all__ = [
+    "SCORE_SQL_TYPES",
+    "TRAINING_COLUMNS",
     "calibration_rows",
     "combined_registry",
     "courses_filter",
     "current_models",
     "evaluation_rows",
     "score_running",
+    "score_running_by_course",
+    "scoring_columns",
     "stored_scores_current",
     "update_registry",
 ]

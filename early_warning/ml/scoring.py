@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -54,6 +55,13 @@ SCORE_COLUMNS: dict[str, str] = {
             ("text", "str"),
         )
     },
+}
+
+
+#: SQL column types of the scores table (the types pandas' dtypes above become in DuckDB).
+SCORE_SQL_TYPES: dict[str, str] = {
+    name: {"str": "varchar", "int64": "bigint", "float64": "double"}[dtype]
+    for name, dtype in SCORE_COLUMNS.items()
 }
 
 
@@ -164,16 +172,21 @@ def score_running(
     courses: pd.DataFrame,
     registry: pd.DataFrame,
     as_of: int,
+    stored: dict[str, StoredModel] | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Long scores (one row per enrolment x week x target) of the given feature rows of
-    the courses running at as_of (all their weeks, or only the recomputed ones)."""
+    the courses running at as_of (all their weeks, or only the recomputed ones).
+
+    ``stored``: the current models already loaded (:func:`load_current_models`), so that
+    scoring in batches decodes them once."""
     running = courses.loc[courses["course_status"] == "running", ["courseid"]]
     rows = features.merge(running, on="courseid", how="inner")
     rows = rows.sort_values(["courseid", "enrolment_id", "course_week"], kind="stable")
     rows = rows.reset_index(drop=True)
     parts, messages = [], []
     models = current_models(registry, as_of)
-    stored = {target: StoredModel(models[target]) for target in TARGETS if target in models}
+    if stored is None:
+        stored = load_current_models(registry, as_of)
 
     def score_target(target: str) -> pd.DataFrame:
         with threadpool_limits(limits=1):
@@ -195,3 +208,54 @@ def score_running(
         log.info(message)
     scores = pd.concat(parts, ignore_index=True) if parts else empty_scores()
     return scores, messages
+
+
+def load_current_models(registry: pd.DataFrame, as_of: int) -> dict[str, StoredModel]:
+    """The current model of every target that has one, loaded (skops, trusted types)."""
+    models = current_models(registry, as_of)
+    return {target: StoredModel(models[target]) for target in TARGETS if target in models}
+
+
+def scoring_columns(registry: pd.DataFrame, as_of: int) -> list[str]:
+    """The feature-mart columns scoring reads: the keys and the current models' features
+    (reading only these keeps the frames of a large site small)."""
+    from early_warning.ml.features import KEYS
+
+    columns = list(KEYS)
+    for row in current_models(registry, as_of).values():
+        columns += [name for name in json.loads(row["feature_list"]) if name not in columns]
+    return columns
+
+
+def score_running_by_course(
+    read_course: Callable[[int], pd.DataFrame],
+    courses: pd.DataFrame,
+    registry: pd.DataFrame,
+    as_of: int,
+    write: Callable[[pd.DataFrame], None],
+) -> tuple[int, list[str]]:
+    """:func:`score_running` one running course at a time, so that memory stays bounded
+    by the largest course, not the site: ``read_course(courseid)`` returns that course's
+    feature rows to score, ``write(scores)`` stores their scores. The scores are those of
+    :func:`score_running` on all the rows at once (a row's score depends only on its own
+    course week). Returns the number of feature rows scored and the messages."""
+    stored = load_current_models(registry, as_of)
+    running = sorted(int(c) for c in courses.loc[courses["course_status"] == "running", "courseid"])
+    n_rows = 0
+    if stored:
+        for courseid in running:
+            rows = read_course(courseid)
+            if rows.empty:
+                continue
+            scores, _ = score_running(rows, courses, registry, as_of, stored=stored)
+            write(scores)
+            n_rows += len(rows)
+    messages = [
+        f"{target}: scored {n_rows} rows with {stored[target].model_version}"
+        if target in stored
+        else f"{target}: no model in the registry trained at or before as_of; p_{target} stays NULL"
+        for target in TARGETS
+    ]
+    for message in messages:
+        log.info(message)
+    return n_rows, messages

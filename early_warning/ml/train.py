@@ -37,7 +37,7 @@ from early_warning.ml.candidates import (
     make_pipeline,
 )
 from early_warning.ml.explain import contributions
-from early_warning.ml.features import FEATURES, feature_matrix
+from early_warning.ml.features import FEATURES, KEYS, feature_matrix
 
 TARGETS: dict[str, str] = {"dropout": "is_dropout", "completion": "is_completed"}
 MAX_LOCO_COURSES = 5
@@ -53,6 +53,16 @@ class NotTrainable(Exception):
 #: Training rows kept at most (whole enrolments): training time grows with the rows, and
 #: past some tens of thousands of student-weeks more rows barely change the model.
 MAX_TRAINING_ROWS = 40_000
+
+
+#: The feature-mart columns training reads (keys, the data range of the registry row,
+#: the features): a large site's finished courses reach pandas without the others.
+TRAINING_COLUMNS: tuple[str, ...] = (
+    *KEYS,
+    "week_start",
+    "feature_cutoff",
+    *(name for name in FEATURES if name not in KEYS),
+)
 
 
 def training_samples(

@@ -34,8 +34,10 @@ def model(dbt, session):
         # only the finished courses' rows reach pandas (the running ones are never trained on)
         courses = dbt.ref("int_courses_classified").df()
         features = dbt.ref("fct_enrolment_week_features")
+        # and only the columns training reads (a missing one: early_warning.ml names it)
+        columns = ", ".join(f'"{c}"' for c in jobs.TRAINING_COLUMNS if c in features.columns)
         return (
-            features.filter(jobs.courses_filter(courses, "finished")).df(),
+            features.filter(jobs.courses_filter(courses, "finished")).project(columns).df(),
             dbt.ref("fct_enrolment_outcomes").df(),
             courses,
         )

@@ -10,6 +10,10 @@ scores only the course weeks that fct_enrolment_week_features recomputed
 course) and replaces those; after retraining it scores every running row. Rows
 of courses no longer running are deleted. The table then equals a full refresh
 (tests/python/test_incremental.py).
+
+Memory: one running course at a time reaches pandas (only the columns the models
+read), and its scores go into a DuckDB temporary table, which DuckDB may spill to
+disk; the model returns that table.
 """
 
 from early_warning.ml import jobs
@@ -48,20 +52,40 @@ def model(dbt, session):
             session.execute(f"delete from {dbt.this}")
             print("[ml_student_scores_raw] new models: scoring every running row")
     features.create_view("ew_features_to_score", replace=True)
-    rows = session.sql(f"select * from ew_features_to_score as features where {wanted}").df()
+    available = set(session.sql("select * from ew_features_to_score limit 0").columns)
+    columns = ", ".join(
+        f'"{name}"' for name in jobs.scoring_columns(registry, as_of) if name in available
+    )
+    session.execute(
+        "create or replace temporary table ew_scores ("
+        + ", ".join(f'"{name}" {kind}' for name, kind in jobs.SCORE_SQL_TYPES.items())
+        + ")"
+    )
+
+    def read_course(courseid: int):
+        return session.sql(
+            f"select {columns} from ew_features_to_score as features"
+            f" where features.courseid = {int(courseid)} and {wanted}"
+        ).df()
+
+    def write(scores):
+        session.register("ew_scores_batch", scores)
+        session.execute("insert into ew_scores by name select * from ew_scores_batch")
+        session.unregister("ew_scores_batch")
+
+    n_rows, messages = jobs.score_running_by_course(read_course, courses, registry, as_of, write)
     if dbt.is_incremental and wanted != running:
         [(n_running,)] = session.sql(
             f"select count(*) from ew_features_to_score where {running}"
         ).fetchall()
         print(
-            f"[ml_student_scores_raw] incremental: {len(rows)} of {n_running} running rows "
+            f"[ml_student_scores_raw] incremental: {n_rows} of {n_running} running rows "
             "in the course weeks recomputed by fct_enrolment_week_features",
             flush=True,
         )
     session.execute("drop view ew_features_to_score")
     if wanted != running:
         session.unregister("ew_weeks_to_reprocess")
-    scores, messages = jobs.score_running(rows, courses, registry, as_of)
     for message in messages:
         print(f"[ml_student_scores_raw] {message}", flush=True)
-    return scores
+    return session.table("ew_scores")

@@ -43,7 +43,13 @@ from early_warning.ml.registry import (
     retrain_due,
     update_registry,
 )
-from early_warning.ml.scoring import StoredModel, score, score_running
+from early_warning.ml.scoring import (
+    StoredModel,
+    score,
+    score_running,
+    score_running_by_course,
+    scoring_columns,
+)
 from early_warning.ml.train import (
     BRIER_TIE,
     NotTrainable,
@@ -597,6 +603,39 @@ def test_scores_of_running_courses(site, registry):
     # reasons come in decreasing size
     sizes = scores[[f"reason_{i}_contribution" for i in (1, 2, 3)]].abs().to_numpy()
     assert (np.diff(sizes, axis=1) <= 1e-12).all()
+
+
+def test_scoring_one_course_at_a_time_gives_the_same_scores(site, registry):
+    features, _, courses = site
+    # three running courses (two finished ones relabelled): three batches
+    courses = courses.assign(
+        course_status=np.where(
+            courses["courseid"].isin([100, 101]), "running", courses["course_status"]
+        )
+    )
+    whole, _ = score_running(features, courses, registry, AS_OF)
+    columns = scoring_columns(registry, AS_OF)
+    assert set(columns) <= set(features.columns) and len(columns) < len(features.columns)
+    read, written = [], []
+
+    def read_course(courseid):
+        read.append(courseid)
+        return features.loc[features["courseid"] == courseid, columns]
+
+    n_rows, messages = score_running_by_course(
+        read_course, courses, registry, AS_OF, written.append
+    )
+    assert read == [100, 101, 104]
+    assert [set(batch["courseid"]) for batch in written] == [{100}, {101}, {104}]
+    assert n_rows == int(features["courseid"].isin(read).sum())
+    assert messages[0].startswith(f"dropout: scored {n_rows} rows with ")
+    batched = pd.concat(written, ignore_index=True)
+    order = ["target", "courseid", "enrolment_id", "course_week"]
+    pd.testing.assert_frame_equal(
+        batched.sort_values(order).reset_index(drop=True),
+        whole.sort_values(order).reset_index(drop=True),
+        check_exact=True,
+    )
 
 
 def test_a_weeks_score_depends_only_on_its_row(site, registry):

@@ -288,6 +288,34 @@ def test_loader_never_overwrites_foreign_tables(pg_database, tiny_site):
 
 
 @needs_postgres
+def test_indexes_of_the_raw_log_and_the_incremental_tables(pg_build, tiny_build):
+    """The loader indexes the raw log like Moodle (id, timecreated); dbt indexes the tables
+    a daily run deletes from (macros/indexes.sql) on PostgreSQL, and nothing on DuckDB."""
+    con = _connect(pg_build.env()["EW_PG_DATABASE"])
+    try:
+        with con.cursor() as cur:
+            cur.execute(
+                "select schemaname, tablename, regexp_replace(indexdef, '^.* USING btree ', '')"
+                " from pg_indexes where schemaname in ('moodle_raw', %s, %s)",
+                (f"{PG_SCHEMA}_intermediate", f"{PG_SCHEMA}_marts"),
+            )
+            indexes = set(cur.fetchall())
+    finally:
+        con.close()
+    inter, marts = f"{PG_SCHEMA}_intermediate", f"{PG_SCHEMA}_marts"
+    assert indexes == {
+        ("moodle_raw", "mdl_logstore_standard_log", "(id)"),
+        ("moodle_raw", "mdl_logstore_standard_log", "(timecreated)"),
+        (inter, "int_log_events_classified", "(log_id)"),
+        (inter, "int_log_events_classified", "(timecreated)"),
+        (inter, "int_activity_daily", "(courseid, userid, course_day)"),
+        (inter, "int_enrolment_week_features", "(courseid, course_week)"),
+        (marts, "mart_student_activity", "(courseid, course_week)"),
+    }
+    assert tiny_build.query("select count(*) from duckdb_indexes()") == [(0,)]
+
+
+@needs_postgres
 def test_postgres_marts_match_duckdb(pg_build, tiny_build):
     left = DuckDBWarehouse(tiny_build.duckdb_path)
     right = PostgresWarehouse(_connect(pg_build.extra_env["EW_PG_DATABASE"]), f"{PG_SCHEMA}_marts")

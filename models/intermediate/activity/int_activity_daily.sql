@@ -13,6 +13,7 @@
     materialized='incremental',
     incremental_strategy='append',
     pre_hook="{{ delete_reprocessed_activity_days() }}",
+    indexes=warehouse_indexes([['courseid', 'userid', 'course_day']]),
 ) }}
 
 -- depends_on: {{ ref('int_log_events_classified') }}

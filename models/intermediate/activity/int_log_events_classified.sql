@@ -28,6 +28,7 @@
     materialized='incremental',
     incremental_strategy='replace_log_rows',
     unique_key='log_id',
+    indexes=warehouse_indexes([['log_id'], ['timecreated']]),
 ) }}
 
 {%- set window = log_reprocess_window(is_incremental()) %}
@@ -43,7 +44,7 @@ log_events as (
 log_events_to_classify as (
 
     {% if is_incremental() -%}
-        {{ log_rows_to_reprocess_sql('log_events', window) | indent(4) }}
+        {{ log_rows_to_reprocess_sql(lms_ref('log_events'), window) | indent(4) }}
     {%- else -%}
         select * from log_events
     {%- endif %}

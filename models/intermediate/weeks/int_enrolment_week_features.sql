@@ -21,6 +21,7 @@
     incremental_strategy='append',
     on_schema_change='fail',
     pre_hook="{{ delete_reprocessed_weeks() }}",
+    indexes=warehouse_indexes([['courseid', 'course_week']]),
 ) }}
 
 -- depends_on: {{ ref('int_course_weeks_to_reprocess') }}

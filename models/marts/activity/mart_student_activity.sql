@@ -4,6 +4,7 @@
     incremental_strategy='append',
     on_schema_change='append_new_columns',
     pre_hook="{{ delete_reprocessed_weeks() }}",
+    indexes=warehouse_indexes([['courseid', 'course_week']]),
 ) }}
 
 {#-
