@@ -11,6 +11,7 @@ import csv
 import io
 import logging
 from collections import defaultdict
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -56,7 +57,14 @@ def create_app(settings: WebSettings | None = None, reader=None) -> FastAPI:
     templates.env.filters["pct"] = lambda v: "–" if v is None else f"{v:.0%}"
     templates.env.filters["num"] = lambda v: "–" if v is None else f"{v:g}"
 
+    @asynccontextmanager
+    async def lifespan(_app):
+        yield
+        sessions.close_all()
+        reader.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Early warning: curators' and teachers' API",
         version="1",
         description=(
@@ -453,10 +461,5 @@ def create_app(settings: WebSettings | None = None, reader=None) -> FastAPI:
             }
             for r in rows
         ]
-
-    @app.on_event("shutdown")
-    def _close():
-        sessions.close_all()
-        reader.close()
 
     return app
