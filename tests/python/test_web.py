@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from early_warning.dbt_runner import PROJECT_DIR, DbtProject
+from early_warning.dbt_runner import PROJECT_DIR
 
 pytestmark = pytest.mark.dbt
 
@@ -26,24 +26,6 @@ MISSING = 987_654_321
 
 
 # --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="session")
-def web_published(tiny_build: DbtProject, tmp_path_factory) -> Path:
-    """The tiny build published for the app (copied once per session)."""
-    from early_warning.web.publish import publish
-
-    target = tmp_path_factory.mktemp("web") / "warehouse.published.duckdb"
-    return publish(tiny_build.duckdb_path, target)
-
-
-@pytest.fixture(scope="session")
-def web_settings(web_published):
-    from early_warning.web.config import WebSettings
-
-    return WebSettings.from_env(
-        environ={"EW_TARGET": "duckdb", "EW_WEB_DUCKDB_PATH": str(web_published)}
-    )
 
 
 @pytest.fixture(scope="session")
