@@ -122,3 +122,8 @@
         'events_so_far_cohort_percentile', 'grade_avg_cohort_percentile'
     ]) }}
 {%- endmacro %}
+
+{#- The boolean ones among reason_feature_columns (read as 1.0 / 0.0 for the medians). -#}
+{% macro reason_boolean_features() -%}
+    {{ return(['has_started']) }}
+{%- endmacro %}

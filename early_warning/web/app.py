@@ -91,10 +91,12 @@ def create_app(settings: WebSettings | None = None, reader=None) -> FastAPI:
                 if session is None or session.username != username:
                     session = sessions.create(username, "proxy")
                     request.state.new_session = session
+                session.stale = False
                 return session
         session = sessions.get(request.cookies.get(SESSION_COOKIE))
         if session is None:
             raise NotSignedIn()
+        session.stale = False  # set by the reader when it serves a remembered answer
         return session
 
     def runner(session: Session):

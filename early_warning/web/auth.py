@@ -33,6 +33,8 @@ class Session:
     connection: Any = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     last_seen: float = field(default_factory=time.monotonic)
+    #: True while the pages show answers remembered from before a rebuild (PostgreSQL)
+    stale: bool = False
 
 
 class SessionStore:

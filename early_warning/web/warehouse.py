@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,10 @@ from early_warning.web.config import catalog_name
 
 class Unavailable(RuntimeError):
     """The warehouse cannot be read now; the message says why and what to do (no secrets)."""
+
+
+class ViewsBeingRebuilt(Unavailable):
+    """A teacher view is missing: dbt is rebuilding it (or it was never built)."""
 
 
 class SignInFailed(RuntimeError):
@@ -156,17 +161,45 @@ _SWAP_MESSAGES = ("could not open relation", "does not exist", "concurrently")
 
 
 class PostgresReader:
-    """PostgreSQL, as the signed-in database role."""
+    """PostgreSQL, as the signed-in database role.
+
+    During a `dbt build`, a rebuilt table is swapped in and its old version dropped with
+    CASCADE, which drops the teacher views over it until dbt recreates them later in the
+    run. A query that finds its view missing is retried briefly; if it is still missing,
+    the last answer to the same query for the same user is served (kept in memory,
+    at most ``cache_size`` answers) and the session is marked ``stale`` so that the page
+    says so; a query never answered before gets a clear "being updated" message.
+    """
 
     engine = "postgres"
 
-    def __init__(self, settings: PgSettings, proxy_role_prefix: str = "", retries: int = 3):
+    def __init__(
+        self,
+        settings: PgSettings,
+        proxy_role_prefix: str = "",
+        retries: int = 3,
+        cache_size: int = 500,
+    ):
         self.settings = settings
         self.proxy_role_prefix = proxy_role_prefix
         self.retries = retries
         self._pool: list = []
         self._pool_lock = threading.Lock()
         self.published_at = None
+        self._cache: OrderedDict = OrderedDict()
+        self._cache_size = cache_size
+        self._cache_lock = threading.Lock()
+
+    def _remember(self, key, rows: list[dict]) -> None:
+        with self._cache_lock:
+            self._cache[key] = rows
+            self._cache.move_to_end(key)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+
+    def _recall(self, key) -> list[dict] | None:
+        with self._cache_lock:
+            return self._cache.get(key)
 
     # -- connections
 
@@ -215,6 +248,20 @@ class PostgresReader:
     # -- queries
 
     def query(self, session, sql: str, params: tuple | list = ()) -> list[dict]:
+        key = (session.username if session is not None else None, sql, tuple(params))
+        try:
+            rows = self._query(session, sql, params)
+        except ViewsBeingRebuilt:
+            rows = self._recall(key)
+            if rows is None:
+                raise
+            if session is not None:
+                session.stale = True
+            return rows
+        self._remember(key, rows)
+        return rows
+
+    def _query(self, session, sql: str, params: tuple | list = ()) -> list[dict]:
         import psycopg2
 
         for attempt in range(self.retries + 1):
@@ -250,9 +297,10 @@ class PostgresReader:
                     time.sleep(0.2 * (attempt + 1))
                     continue
                 if isinstance(error, psycopg2.errors.UndefinedTable):
-                    raise Unavailable(
-                        "the warehouse lacks a teacher view the app reads: the site operator "
-                        "runs `dbt build` (and grant_reporting_access)"
+                    raise ViewsBeingRebuilt(
+                        "the warehouse is being updated (a `dbt build` is recreating the "
+                        "teacher views) or lacks a view the app reads: try again in a few "
+                        "minutes; if this persists, the site operator runs `dbt build`"
                     ) from None
                 raise
         raise AssertionError("unreachable")

@@ -96,7 +96,11 @@ features_long as (
         reason_features.feature,
         case reason_features.feature
             {%- for feature in features %}
+            {%- if feature in reason_boolean_features() %}
+            when '{{ feature }}' then case when week_features.{{ feature }} then 1.0 else 0.0 end
+            {%- else %}
             when '{{ feature }}' then cast(week_features.{{ feature }} as {{ type_double() }})
+            {%- endif %}
             {%- endfor %}
         end as feature_value
     from {{ ref('int_enrolment_week_features') }} as week_features
