@@ -96,8 +96,12 @@ final as (
         cast(coalesce(per_course.n_falling_asleep, 0) as {{ dbt.type_bigint() }}) as n_falling_asleep,
         cast(coalesce(per_course.n_asleep, 0) as {{ dbt.type_bigint() }}) as n_asleep,
         cast(coalesce(per_course.n_not_started, 0) as {{ dbt.type_bigint() }}) as n_not_started,
-        cast(coalesce(per_course.n_worsened_since_last_week, 0) as {{ dbt.type_bigint() }}) as n_worsened_since_last_week,
-        cast(coalesce(per_course.n_worsened_since_previous_run, 0) as {{ dbt.type_bigint() }}) as n_worsened_since_previous_run,
+        cast(
+            coalesce(per_course.n_worsened_since_last_week, 0) as {{ dbt.type_bigint() }}
+        ) as n_worsened_since_last_week,
+        cast(
+            coalesce(per_course.n_worsened_since_previous_run, 0) as {{ dbt.type_bigint() }}
+        ) as n_worsened_since_previous_run,
         cast(per_course.median_p_completion as {{ type_double() }}) as median_p_completion,
         cast(critical_points.course_week as {{ dbt.type_bigint() }}) as critical_week,
         cast(critical_points.n_crossed as {{ dbt.type_bigint() }}) as critical_week_n_crossed,

@@ -59,21 +59,21 @@ scores as (
 reasons as (
 
     {%- for rank in [1, 2, 3] %}
-    select
-        enrolment_id,
-        courseid,
-        userid,
-        course_week,
-        {{ rank }} as reason_rank,
-        reason_{{ rank }} as reason_text,
-        reason_{{ rank }}_feature as feature,
-        reason_{{ rank }}_value as student_value,
-        reason_{{ rank }}_contribution as contribution
-    from scores
-    where reason_{{ rank }}_feature is not null
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            enrolment_id,
+            courseid,
+            userid,
+            course_week,
+            {{ rank }} as reason_rank,
+            reason_{{ rank }} as reason_text,
+            reason_{{ rank }}_feature as feature,
+            reason_{{ rank }}_value as student_value,
+            reason_{{ rank }}_contribution as contribution
+        from scores
+        where reason_{{ rank }}_feature is not null
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 
 ),
@@ -96,11 +96,11 @@ features_long as (
         reason_features.feature,
         case reason_features.feature
             {%- for feature in features %}
-            {%- if feature in reason_boolean_features() %}
-            when '{{ feature }}' then case when week_features.{{ feature }} then 1.0 else 0.0 end
-            {%- else %}
-            when '{{ feature }}' then cast(week_features.{{ feature }} as {{ type_double() }})
-            {%- endif %}
+                {%- if feature in reason_boolean_features() %}
+                    when '{{ feature }}' then case when week_features.{{ feature }} then 1.0 else 0.0 end
+                {%- else %}
+                    when '{{ feature }}' then cast(week_features.{{ feature }} as {{ type_double() }})
+                {%- endif %}
             {%- endfor %}
         end as feature_value
     from {{ ref('int_enrolment_week_features') }} as week_features
