@@ -2,7 +2,6 @@
     config(
         materialized='view',
         schema='teacher',
-        enabled=(var('lms_source', 'moodle') == 'moodle'),
         tags=['teacher_access'],
         post_hook="{{ harden_teacher_view() }}"
     )
