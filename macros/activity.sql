@@ -101,8 +101,8 @@
     The feature columns a score's reasons may name (reason_N_feature of
     mart_student_scores): the classifiers' inputs (early_warning.ml.features.FEATURES)
     without the course context (CONTEXT_FEATURES); tests/python/test_web.py checks
-    that the two lists agree. my_student_reasons puts each student's value next to
-    the course median of the same week.
+    that the two lists agree. mart_course_feature_medians holds their course
+    medians, which the student card shows next to each reason's value.
 -#}
 {% macro reason_feature_columns() -%}
     {{ return([

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -35,6 +36,9 @@ from early_warning.web.warehouse import SignInFailed, Unavailable, make_reader
 
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("early_warning.web")
+
+#: Students per course page (the CSV holds every row of the filters, in the same order).
+PAGE_SIZE = 200
 
 NOT_FOUND = "Not found: nothing with this id among the courses and students you may see."
 
@@ -290,7 +294,12 @@ def create_app(settings: WebSettings | None = None, reader=None) -> FastAPI:
             sort = None
         students = queries.course_students(run, t, courseid)
         shown = queries.filter_and_sort(students, category, worsened, risk_band, sort, descending)
+        try:
+            page_no = max(int(params.get("page") or 1), 1)
+        except ValueError:
+            page_no = 1
         state = {
+            "page": page_no,
             "category": category,
             "risk_band": risk_band,
             "worsened": worsened,
@@ -306,13 +315,18 @@ def create_app(settings: WebSettings | None = None, reader=None) -> FastAPI:
         run = runner(session)
         points = queries.critical_points(run, t, courseid)
         activities = queries.critical_activities(run, t, courseid)
-        query = request.url.query
+        first = (state["page"] - 1) * PAGE_SIZE
+        filters = {k: v for k, v in request.query_params.items() if k != "page"}
         return page(
             request,
             "course.html",
             session,
             course=course,
-            students=shown,
+            students=shown[first : first + PAGE_SIZE],
+            n_shown=len(shown),
+            first=first,
+            page_size=PAGE_SIZE,
+            page_link=lambda n: f"?{urlencode({**filters, 'page': n})}",
             n_all=len(students),
             state=state,
             columns=queries.STUDENT_COLUMNS,
@@ -321,7 +335,8 @@ def create_app(settings: WebSettings | None = None, reader=None) -> FastAPI:
             points=points,
             points_chart=charts.critical_points_chart(points),
             activities=activities,
-            csv_url=f"/courses/{courseid}/students.csv" + (f"?{query}" if query else ""),
+            csv_url=f"/courses/{courseid}/students.csv"
+            + (f"?{urlencode(filters)}" if filters else ""),
             as_of=course["as_of"],
         )
 
@@ -362,7 +377,7 @@ def create_app(settings: WebSettings | None = None, reader=None) -> FastAPI:
         if not history:
             return None
         current = queries.student_current(run, t, userid)
-        courses_by_id = {row["courseid"]: row for row in queries.my_courses(run, t)}
+        courses_by_id = {row["courseid"]: row for row in queries.course_names(run, t)}
         weeks = defaultdict(list)
         for row in history:
             weeks[row["courseid"]].append(row)
@@ -403,7 +418,7 @@ def create_app(settings: WebSettings | None = None, reader=None) -> FastAPI:
             ),
             "telegram_connected": bool(name_row and name_row["telegram_connected"]),
             "cards": cards,
-            "as_of": next(iter(courses_by_id.values()))["as_of"] if courses_by_id else None,
+            "as_of": (queries.course(run, t, cards[0]["courseid"]) or {}).get("as_of"),
         }
 
     # ------------------------------------------------------------------ JSON API

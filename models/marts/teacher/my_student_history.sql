@@ -28,6 +28,7 @@ features as (
 
     select
         enrolment_id,
+        userid,
         course_week,
         n_events,
         n_active_days,
@@ -45,6 +46,7 @@ scores as (
 
     select
         enrolment_id,
+        userid,
         course_week,
         p_dropout,
         p_completion,
@@ -87,9 +89,12 @@ final as (
     left join features
         on activity.enrolment_id = features.enrolment_id
             and activity.course_week = features.course_week
+            -- implied by the enrolment, and lets a filter on userid reach both tables
+            and activity.userid = features.userid
     left join scores
         on activity.enrolment_id = scores.enrolment_id
             and activity.course_week = scores.course_week
+            and activity.userid = scores.userid
 
 )
 

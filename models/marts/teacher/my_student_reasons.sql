@@ -9,27 +9,14 @@
 
 {#-
     The three reasons behind each current p_dropout of the database user's
-    courses (mart_student_scores at the enrolment's current week), one row per
-    reason, with the student's value of the feature and the median of the same
-    feature over the course's students that week (the features are those of the
-    macro reason_feature_columns).
+    courses (mart_student_scores at the enrolment's current week,
+    mart_student_current), one row per reason, with the student's value of the
+    feature and the course median of the same week (mart_course_feature_medians).
 -#}
-
-{%- set features = reason_feature_columns() %}
 
 with
 
-current_weeks as (
-
-    select
-        enrolment_id,
-        course_week
-    from {{ ref('mart_student_activity') }}
-    where is_current and courseid in {{ my_courseids() }}
-
-),
-
-scores as (
+scores as {{ not_materialized() }} (
 
     select
         scores.enrolment_id,
@@ -49,9 +36,9 @@ scores as (
         scores.reason_3_value,
         scores.reason_3_contribution
     from {{ ref('mart_student_scores') }} as scores
-    inner join current_weeks
-        on scores.enrolment_id = current_weeks.enrolment_id
-            and scores.course_week = current_weeks.course_week
+    inner join {{ ref('mart_student_current') }} as student_current
+        on scores.enrolment_id = student_current.enrolment_id
+            and scores.course_week = student_current.course_week
     where scores.courseid in {{ my_courseids() }}
 
 ),
@@ -78,47 +65,14 @@ reasons as (
 
 ),
 
-reason_features as (
-
-    select distinct
-        courseid,
-        course_week,
-        feature
-    from reasons
-
-),
-
-features_long as (
-
-    select
-        week_features.courseid,
-        week_features.course_week,
-        reason_features.feature,
-        case reason_features.feature
-            {%- for feature in features %}
-                {%- if feature in reason_boolean_features() %}
-                    when '{{ feature }}' then case when week_features.{{ feature }} then 1.0 else 0.0 end
-                {%- else %}
-                    when '{{ feature }}' then cast(week_features.{{ feature }} as {{ type_double() }})
-                {%- endif %}
-            {%- endfor %}
-        end as feature_value
-    from {{ ref('int_enrolment_week_features') }} as week_features
-    inner join reason_features
-        on week_features.courseid = reason_features.courseid
-            and week_features.course_week = reason_features.course_week
-
-),
-
 medians as (
 
     select
         courseid,
         course_week,
         feature,
-        {{ percentile_cont('feature_value', 0.5) }} as course_median
-    from features_long
-    group by courseid, course_week, feature
+        course_median
+    from {{ ref('mart_course_feature_medians') }}
 
 ),
 
