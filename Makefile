@@ -1,6 +1,7 @@
 # The two quick-start commands:
 #   make demo   set up, generate the demo Moodle site, `dbt build` it on DuckDB
 #   make test   set up, lint (ruff, sqlfluff) and run the whole test suite
+#   make serve  the web app over the demo (after make demo): http://127.0.0.1:8000
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -9,7 +10,7 @@ DEMO_DIR ?= data/demo
 
 OULAD_DIR ?= ../shared/datasets/oulad
 
-.PHONY: setup demo demo-data build docs lint test pytest clean daily oulad oulad-benchmark
+.PHONY: setup demo demo-data build docs lint test pytest clean daily oulad oulad-benchmark serve publish
 
 setup: $(VENV)/.installed
 
@@ -24,10 +25,20 @@ demo-data: setup
 
 demo: demo-data
 	$(BIN)/dbt build --vars '{moodle_files_path: $(DEMO_DIR)}'
+	$(BIN)/early-warning publish
+
+# the curators' and teachers' web app on http://127.0.0.1:8000 (README "Web app"), after `make demo`
+serve: setup
+	$(BIN)/early-warning serve
+
+# copy the DuckDB warehouse to the file the web app reads (it keeps answering during a build)
+publish: setup
+	$(BIN)/early-warning publish
 
 # the scheduled production run: everything but the unit tests (they run in CI)
 daily: setup
 	$(BIN)/dbt build --selector daily
+	$(BIN)/early-warning publish
 
 # the whole pipeline on the real OULAD files (README "OULAD"), in its own warehouse
 oulad: setup

@@ -17,6 +17,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ai-usage": ("early_warning.ai_usage", "Moodle's AI usage report as JSON (MDL-82626)"),
     "ml-job": ("early_warning.ml.warehouse_job", "PostgreSQL: train when due, score in SQL"),
     "notify": ("early_warning.notify.cli", "send the Telegram notification outbox"),
+    "serve": ("early_warning.web.serve", "serve the curators' and teachers' web app"),
+    "publish": (
+        "early_warning.web.publish",
+        "copy the DuckDB warehouse to the file the web app reads (after a build)",
+    ),
 }
 
 

@@ -83,3 +83,47 @@
         {{ name }}
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+    The severity order of the activity categories (worsened = more severe):
+    active 0 < falling_asleep 1 < asleep 2 < not_started 3.
+-#}
+{% macro category_severity(category) -%}
+    case {{ category }}
+        when 'active' then 0
+        when 'falling_asleep' then 1
+        when 'asleep' then 2
+        when 'not_started' then 3
+    end
+{%- endmacro %}
+
+{#-
+    The feature columns a score's reasons may name (reason_N_feature of
+    mart_student_scores): the classifiers' inputs (early_warning.ml.features.FEATURES)
+    without the course context (CONTEXT_FEATURES); tests/python/test_web.py checks
+    that the two lists agree. mart_course_feature_medians holds their course
+    medians, which the student card shows next to each reason's value.
+-#}
+{% macro reason_feature_columns() -%}
+    {{ return([
+        'weeks_enrolled', 'n_events', 'n_course_views', 'n_content_views', 'n_forum_reads',
+        'n_forum_posts', 'n_assignment_events', 'n_quiz_events', 'n_grade_views',
+        'n_other_events', 'n_active_days', 'n_events_so_far', 'n_active_days_so_far',
+        'n_forum_posts_so_far', 'n_events_last_2_weeks', 'events_prior_weekly_avg',
+        'events_before_last_2_weeks_weekly_avg', 'events_trend_ratio',
+        'days_since_last_activity', 'days_since_enrolment_start', 'has_started',
+        'active_week_streak', 'inactive_week_streak', 'assignments_due_so_far',
+        'assignments_submitted_so_far', 'assignments_on_time_so_far',
+        'assignments_late_so_far', 'assignments_missing_so_far', 'quiz_attempts_so_far',
+        'quiz_avg_score_so_far', 'grades_so_far', 'grade_avg_so_far', 'cognitive_depth_week',
+        'cognitive_depth_so_far', 'social_breadth_week', 'social_breadth_so_far',
+        'events_vs_cohort_median', 'active_days_vs_cohort_median',
+        'events_so_far_vs_cohort_median', 'events_cohort_percentile',
+        'events_so_far_cohort_percentile', 'grade_avg_cohort_percentile'
+    ]) }}
+{%- endmacro %}
+
+{#- The boolean ones among reason_feature_columns (read as 1.0 / 0.0 for the medians). -#}
+{% macro reason_boolean_features() -%}
+    {{ return(['has_started']) }}
+{%- endmacro %}

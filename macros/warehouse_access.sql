@@ -39,6 +39,19 @@
     moodle_jsmith to the Moodle user jsmith). NULL when current_user lacks the prefix.
 -#}
 {% macro current_moodle_username() -%}
+    {{ return(adapter.dispatch('current_moodle_username', 'early_warning')()) }}
+{%- endmacro %}
+
+{#-
+    DuckDB (one user, `duckdb`): the Moodle username the web app sets on its
+    connection with SET VARIABLE ew_moodle_username = '...' (NULL, so no rows,
+    when unset), so that the app filters with these same views.
+-#}
+{% macro duckdb__current_moodle_username() -%}
+    getvariable('ew_moodle_username')
+{%- endmacro %}
+
+{% macro default__current_moodle_username() -%}
     {%- set prefix = var('teacher_role_prefix', '') -%}
     {%- if prefix -%}
         case
@@ -48,6 +61,19 @@
     {%- else -%}
         current_user
     {%- endif -%}
+{%- endmacro %}
+
+{#-
+    The access rule of every teacher view, defined once: the ids of the courses
+    the current user may see (mart_course_access: Moodle's listinsights roles),
+    as a subquery for `courseid in {{ my_courseids() }}`.
+-#}
+{% macro my_courseids() -%}
+    (
+        select course_access.courseid
+        from {{ ref('mart_course_access') }} as course_access
+        where course_access.username = {{ current_moodle_username() }}
+    )
 {%- endmacro %}
 
 {#-

@@ -47,6 +47,24 @@ def dirty_build(tmp_path_factory) -> DbtProject:
     return project
 
 
+@pytest.fixture(scope="session")
+def web_published(tiny_build: DbtProject, tmp_path_factory) -> Path:
+    """The tiny build published for the app (copied once per session)."""
+    from early_warning.web.publish import publish
+
+    target = tmp_path_factory.mktemp("web") / "warehouse.published.duckdb"
+    return publish(tiny_build.duckdb_path, target)
+
+
+@pytest.fixture(scope="session")
+def web_settings(web_published):
+    from early_warning.web.config import WebSettings
+
+    return WebSettings.from_env(
+        environ={"EW_TARGET": "duckdb", "EW_WEB_DUCKDB_PATH": str(web_published)}
+    )
+
+
 def _undocumented(project: DbtProject, keep) -> list[str]:
     """Models (and seeds) kept by ``keep(node)`` without a description, and their
     built columns (dbt's catalog) without one, after `dbt docs generate` (no compile:

@@ -103,12 +103,7 @@ final as (
         n_events_last_2_weeks,
         events_before_last_2_weeks_weekly_avg,
         cohort_events_p25,
-        case category
-            when 'active' then 0
-            when 'falling_asleep' then 1
-            when 'asleep' then 2
-            when 'not_started' then 3
-        end as category_severity
+        {{ category_severity('category') }} as category_severity
     from categorised
 
 )

@@ -21,14 +21,6 @@ student_activity as (
 
 ),
 
-visible_courses as (
-
-    select courseid
-    from {{ ref('mart_course_access') }}
-    where username = {{ current_moodle_username() }}
-
-),
-
 final as (
 
     select
@@ -52,7 +44,7 @@ final as (
         student_activity.first_falling_asleep_week,
         student_activity.first_asleep_week
     from student_activity
-    where student_activity.courseid in (select visible_courses.courseid from visible_courses)
+    where student_activity.courseid in {{ my_courseids() }}
 
 )
 
