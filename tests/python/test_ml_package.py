@@ -262,12 +262,40 @@ def test_metrics_and_moodle_gate():
     assert n == 2 and std == pytest.approx(np.std([1.0, 2 / 3]))
     assert M.moodle_gate(0.8, 0.03, 4) == (
         True,
-        "F1 0.80 >= 0.70 and F1 deviation 0.030 <= 0.05 across 4 folds",
+        "weighted F1 0.80 >= 0.70 and deviation 0.030 <= 0.05 across 4 folds",
     )
     ok, why = M.moodle_gate(0.65, 0.09, 4)
-    assert not ok and "F1 0.65 is below 0.70" in why and "deviation 0.090" in why
+    assert not ok and "weighted F1 0.65 is below 0.70" in why and "deviation 0.090" in why
     ok, why = M.moodle_gate(0.9, None, 1)
     assert not ok and "at least 2 needed" in why
+
+
+def test_moodle_f1_is_weighted_by_support_over_both_classes():
+    from sklearn.metrics import f1_score
+
+    # 2 positives of 10, one found, one false alarm: positive-class F1 0.5, negative 7/8
+    y = np.array([1, 1, 0, 0, 0, 0, 0, 0, 0, 0])
+    p = np.array([0.9, 0.2, 0.7, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1])
+    m = M.binary_metrics(y, p)
+    assert m["f1"] == pytest.approx(0.5)
+    assert m["f1_weighted"] == pytest.approx(0.2 * 0.5 + 0.8 * (2 * 7 / (8 + 8)))
+    assert m["f1_weighted"] == pytest.approx(f1_score(y, p >= 0.5, average="weighted"))
+    # one class only: the other class has no support and no weight
+    assert M.f1_weighted([0, 0, 0], [False, False, True]) == pytest.approx(0.8)
+    # the gate reads the weighted F1: this interval passes on it, not on the positive-class F1
+    oof = pd.DataFrame(
+        {
+            "y": np.tile(y, 4),
+            "p_calibrated": np.tile(p, 4),
+            "fold": np.repeat([0, 1, 2, 3], 10),
+            "course_week": 1,
+            "planned_weeks": 10,
+        }
+    )
+    overall = [r for r in M.interval_metrics(oof) if r["interval_type"] == "overall"][0]
+    assert overall["f1"] == pytest.approx(0.5) and overall["f1_weighted"] > 0.7
+    assert overall["f1_weighted_std"] == pytest.approx(0.0)
+    assert overall["passes_moodle_gate"], overall["gate_reason"]
 
 
 def test_calibration_curve_bins():
