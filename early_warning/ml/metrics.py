@@ -154,9 +154,7 @@ def binary_metrics(y, p, threshold: float = THRESHOLD) -> dict:
     }
 
 
-def f1_deviation(
-    y, p, folds, threshold: float = THRESHOLD, score=f1
-) -> tuple[float | None, int]:
+def f1_deviation(y, p, folds, threshold: float = THRESHOLD, score=f1) -> tuple[float | None, int]:
     """Standard deviation of F1 (``score``) across validation folds, and how many folds it uses.
 
     Only folds with at least one positive label count (F1 is undefined without

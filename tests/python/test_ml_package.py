@@ -655,3 +655,40 @@ def test_training_samples_are_capped_by_whole_enrolments(site):
     kept = capped.groupby("enrolment_id").size()
     assert (kept == weeks.loc[kept.index]).all()
     assert capped["courseid"].nunique() == full["courseid"].nunique()
+
+
+@pytest.mark.parametrize("float32_inputs", [True, False])
+def test_tree_sql_rounds_inputs_to_float32_as_scikit_learn_does(float32_inputs):
+    """A value just above a float32 threshold that rounds down to it: scikit-learn sends
+    it left (it casts inputs to float32); the SQL must too (it failed the PostgreSQL
+    ml-job's parity check on the small demo with |dp| up to 0.03)."""
+    import duckdb
+
+    from early_warning.ml.candidates import GRADIENT_BOOSTING, make_pipeline
+    from early_warning.ml.sql_scoring import compares_in_float32, log_odds_query, tree_input_sql
+
+    a = np.float32(100.3)
+    b = np.nextafter(a, np.float32(np.inf))  # adjacent float32 values: the split lies between
+    above_a = float(a) + (float(b) - float(a)) / 4  # > a as a double, float32(.) == a
+    assert np.float32(above_a) == a and above_a > float(a)
+    n = 400
+    X = np.column_stack([np.where(np.arange(n) % 2 == 0, float(a), float(b)), np.linspace(0, 1, n)])
+    pipeline = make_pipeline(GRADIENT_BOOSTING).fit(X, np.arange(n) % 2)
+    assert compares_in_float32(pipeline)
+    rows = np.array([[above_a, 0.5], [float(a), 0.5], [float(b), 0.5], [np.nan, np.nan]])
+    frame = pd.DataFrame(rows, columns=["f0", "f1"])
+    frame.insert(0, "row_id", np.arange(len(rows), dtype="int64"))
+    con = duckdb.connect()
+    con.register("raw_input", frame)
+    table = "raw_input"
+    if float32_inputs:
+        con.sql(f"create table rounded as {tree_input_sql(['f0', 'f1'], 'raw_input')}")
+        table = "rounded"
+    sql = log_odds_query(pipeline, ["f0", "f1"], table, dialect="duckdb")
+    z = con.sql(sql).df().sort_values("row_id")["z"].to_numpy()
+    python = pipeline.decision_function(rows)
+    assert python[0] < 0 < python[2]  # scikit-learn: above_a goes with a
+    if float32_inputs:
+        assert np.abs(z - python).max() < 1e-6
+    else:  # the old SQL on doubles: the misrouted row
+        assert z[0] > 0 and np.abs(z[1:] - python[1:]).max() < 1e-6
