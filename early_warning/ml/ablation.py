@@ -76,7 +76,7 @@ def markdown(table: pd.DataFrame, weeks: list[int]) -> str:
     for (set_name, algorithm), part in table.groupby(["feature_set", "algorithm"], sort=False):
         auc = dict(zip(part["week"], part["roc_auc"], strict=True))
 
-        def cell(key):
+        def cell(key, auc=auc):
             value = auc.get(key)
             return "n/a" if value is None or pd.isna(value) else f"{value:.3f}"
 

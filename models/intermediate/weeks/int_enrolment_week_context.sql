@@ -28,6 +28,11 @@
     from_activity_log, macro week_feature), never 0.
 -#}
 
+{%- set event_kinds = [
+    'course_views', 'content_views', 'forum_reads', 'forum_posts',
+    'assignment_events', 'quiz_events', 'grade_views', 'other_events',
+] %}
+
 with
 
 features as (
@@ -145,9 +150,17 @@ quizzes as (
 
 deadlines as (
 
-    select courseid, due_at from assignments
+    select
+        courseid,
+        due_at
+    from assignments
+
     union all
-    select courseid, due_at from quizzes
+
+    select
+        courseid,
+        due_at
+    from quizzes
 
 ),
 
@@ -165,6 +178,20 @@ rows_with_days as (
 
 ),
 
+week_offsets as (
+
+    select 0 as week_offset
+
+    union all
+
+    select 1 as week_offset
+
+    union all
+
+    select 2 as week_offset
+
+),
+
 daily_by_week as (
 
     -- each day offered to its own week and the two after it (an equality join; the
@@ -174,11 +201,7 @@ daily_by_week as (
         {{ course_week_of('daily.course_day * ' ~ seconds_per_day(), '0') }} + week_offsets.week_offset
             as course_week
     from daily
-    cross join (
-        select 0 as week_offset
-        union all select 1 as week_offset
-        union all select 2 as week_offset
-    ) as week_offsets
+    cross join week_offsets
 
 ),
 
@@ -191,7 +214,7 @@ recent_days as (
             sum(case when rows_with_days.last_day - daily.course_day = {{ day - 1 }} then daily.n_events else 0 end)
                 as n_events_day_{{ day }},
         {% endfor -%}
-        {% for kind in ['course_views', 'content_views', 'forum_reads', 'forum_posts', 'assignment_events', 'quiz_events', 'grade_views', 'other_events'] -%}
+        {% for kind in event_kinds -%}
             sum(case when rows_with_days.last_day - daily.course_day < 7 then daily.n_{{ kind }} else 0 end)
                 as n_{{ kind }}_last_7_days,
             sum(daily.n_{{ kind }}) as n_{{ kind }}_last_14_days,
@@ -206,6 +229,20 @@ recent_days as (
 
 ),
 
+weeks_with_grades as (
+
+    select
+        features.enrolment_id,
+        features.course_week,
+        features.n_events,
+        coalesce(assessment_results.n_grades, 0) as grades_week
+    from features
+    left join assessment_results
+        on features.enrolment_id = assessment_results.enrolment_id
+            and features.course_week = assessment_results.course_week
+
+),
+
 weekly_history as (
 
     select
@@ -216,17 +253,7 @@ weekly_history as (
         lag(n_events, 2) over w_order as n_events_lag_2,
         lag(n_events, 3) over w_order as n_events_lag_3,
         max(case when grades_week > 0 then course_week end) over w_so_far as last_graded_week
-    from (
-        select
-            features.enrolment_id,
-            features.course_week,
-            features.n_events,
-            coalesce(assessment_results.n_grades, 0) as grades_week
-        from features
-        left join assessment_results
-            on features.enrolment_id = assessment_results.enrolment_id
-                and features.course_week = assessment_results.course_week
-    ) as weeks
+    from weeks_with_grades
     window
         w_order as (partition by enrolment_id order by course_week),
         w_so_far as (partition by enrolment_id order by course_week rows between unbounded preceding and current row)
@@ -257,7 +284,7 @@ next_deadlines as (
     from features
     inner join deadlines
         on features.courseid = deadlines.courseid
-            and deadlines.due_at >= features.feature_cutoff
+            and features.feature_cutoff <= deadlines.due_at
     group by features.enrolment_id, features.course_week
 
 ),
@@ -373,7 +400,7 @@ joined as (
         {% for day in range(1, 15) -%}
             coalesce(recent_days.n_events_day_{{ day }}, 0) as n_events_day_{{ day }},
         {% endfor -%}
-        {% for kind in ['course_views', 'content_views', 'forum_reads', 'forum_posts', 'assignment_events', 'quiz_events', 'grade_views', 'other_events'] -%}
+        {% for kind in event_kinds -%}
             coalesce(recent_days.n_{{ kind }}_last_7_days, 0) as n_{{ kind }}_last_7_days,
             coalesce(recent_days.n_{{ kind }}_last_14_days, 0) as n_{{ kind }}_last_14_days,
         {% endfor -%}
@@ -385,12 +412,12 @@ joined as (
         end as active_day_share_so_far,
         {{ smoothed_ratio('rows_with_days.n_events', 'weekly_history.n_events_first_week') }}
             as events_vs_first_week,
-        (
-            1.5 * rows_with_days.n_events
-            + 0.5 * coalesce(weekly_history.n_events_lag_1, 0)
-            - 0.5 * coalesce(weekly_history.n_events_lag_2, 0)
-            - 1.5 * coalesce(weekly_history.n_events_lag_3, 0)
-        ) / 5.0 as events_slope_4_weeks,
+        cast(
+            3 * rows_with_days.n_events
+            + coalesce(weekly_history.n_events_lag_1, 0)
+            - coalesce(weekly_history.n_events_lag_2, 0)
+            - 3 * coalesce(weekly_history.n_events_lag_3, 0) as {{ type_double() }}
+        ) / 10 as events_slope_4_weeks,
         rows_with_days.days_since_last_activity,
         case
             when next_deadlines.next_due_at is not null
@@ -454,7 +481,10 @@ ranked as (
         case
             when joined.days_since_last_activity is not null
                 then percent_rank() over (
-                        partition by joined.courseid, joined.course_week, joined.days_since_last_activity is null
+                        partition by
+                            joined.courseid,
+                            joined.course_week,
+                            joined.days_since_last_activity is null
                         order by joined.days_since_last_activity
                     )
         end as days_since_last_activity_cohort_percentile,
@@ -465,14 +495,20 @@ ranked as (
         case
             when joined.on_time_share_so_far is not null
                 then percent_rank() over (
-                        partition by joined.courseid, joined.course_week, joined.on_time_share_so_far is null
+                        partition by
+                            joined.courseid,
+                            joined.course_week,
+                            joined.on_time_share_so_far is null
                         order by joined.on_time_share_so_far
                     )
         end as on_time_share_cohort_percentile,
         case
             when joined.last_graded_week_grade_avg is not null
                 then percent_rank() over (
-                        partition by joined.courseid, joined.course_week, joined.last_graded_week_grade_avg is null
+                        partition by
+                            joined.courseid,
+                            joined.course_week,
+                            joined.last_graded_week_grade_avg is null
                         order by joined.last_graded_week_grade_avg
                     )
         end as last_grade_cohort_percentile,
@@ -492,7 +528,7 @@ final as (
         {% for day in range(1, 15) -%}
             {{ week_feature('n_events_day_' ~ day) }},
         {% endfor -%}
-        {% for kind in ['course_views', 'content_views', 'forum_reads', 'forum_posts', 'assignment_events', 'quiz_events', 'grade_views', 'other_events'] -%}
+        {% for kind in event_kinds -%}
             {{ week_feature('n_' ~ kind ~ '_last_7_days') }},
             {{ week_feature('n_' ~ kind ~ '_last_14_days') }},
         {% endfor -%}

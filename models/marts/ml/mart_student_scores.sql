@@ -139,18 +139,18 @@ final as (
             when dropout_model_version is null and completion_model_version is null
                 then 'not scored: no trained model in ml_model_registry (no finished course with labels yet)'
             else nullif(concat_ws(
-                '; ',
-                case
-                    when dropout_model_version is null
-                        then 'p_dropout not scored: no trained dropout model in ml_model_registry'
-                    else dropout_withheld_reason
-                end,
-                case
-                    when completion_model_version is null
-                        then 'p_completion not scored: no trained completion model in ml_model_registry'
-                    else completion_withheld_reason
-                end
-            ), '')
+                    '; ',
+                    case
+                        when dropout_model_version is null
+                            then 'p_dropout not scored: no trained dropout model in ml_model_registry'
+                        else dropout_withheld_reason
+                    end,
+                    case
+                        when completion_model_version is null
+                            then 'p_completion not scored: no trained completion model in ml_model_registry'
+                        else completion_withheld_reason
+                    end
+                ), '')
         end as score_note
     from joined
 
