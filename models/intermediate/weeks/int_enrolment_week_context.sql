@@ -335,8 +335,9 @@ other_enrolments as (
         enrolments.enrol_end,
         courses.startdate,
         courses.enddate,
-        labels.is_dropout,
-        labels.is_completed
+        -- 0/1 whatever the source's label type (boolean or integer)
+        cast(labels.is_dropout as integer) as is_dropout,
+        cast(labels.is_completed as integer) as is_completed
     from enrolments
     inner join courses
         on enrolments.courseid = courses.courseid
@@ -370,14 +371,14 @@ other_courses as (
         ) as earlier_courses_finished,
         sum(
             case
-                when other_enrolments.enddate < features.feature_cutoff and other_enrolments.is_dropout
+                when other_enrolments.enddate < features.feature_cutoff and other_enrolments.is_dropout = 1
                     then 1
                 else 0
             end
         ) as earlier_courses_dropped,
         sum(
             case
-                when other_enrolments.enddate < features.feature_cutoff and other_enrolments.is_completed
+                when other_enrolments.enddate < features.feature_cutoff and other_enrolments.is_completed = 1
                     then 1
                 else 0
             end
