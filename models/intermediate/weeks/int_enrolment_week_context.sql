@@ -75,6 +75,16 @@ courses as (
 
 ),
 
+course_weeks as (
+
+    select
+        courseid,
+        course_week,
+        feature_cutoff
+    from {{ ref('int_course_weeks_spined') }}
+
+),
+
 enrolments as (
 
     select
@@ -277,15 +287,16 @@ last_grades as (
 
 next_deadlines as (
 
+    -- the same for every student of a course week (the cutoff is the course week's)
     select
-        features.enrolment_id,
-        features.course_week,
+        course_weeks.courseid,
+        course_weeks.course_week,
         min(deadlines.due_at) as next_due_at
-    from features
+    from course_weeks
     inner join deadlines
-        on features.courseid = deadlines.courseid
-            and features.feature_cutoff <= deadlines.due_at
-    group by features.enrolment_id, features.course_week
+        on course_weeks.courseid = deadlines.courseid
+            and course_weeks.feature_cutoff <= deadlines.due_at
+    group by course_weeks.courseid, course_weeks.course_week
 
 ),
 
@@ -463,7 +474,7 @@ joined as (
         on rows_with_days.enrolment_id = last_grades.enrolment_id
             and rows_with_days.course_week = last_grades.course_week
     left join next_deadlines
-        on rows_with_days.enrolment_id = next_deadlines.enrolment_id
+        on rows_with_days.courseid = next_deadlines.courseid
             and rows_with_days.course_week = next_deadlines.course_week
     left join other_activity
         on rows_with_days.enrolment_id = other_activity.enrolment_id
