@@ -33,8 +33,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-#: Columns of the feature mart used as model inputs, in this order.
-FEATURES: tuple[str, ...] = (
+#: The features before issue 15 (the ablation's reference), in this order.
+BASE_FEATURES: tuple[str, ...] = (
     "course_week",
     "weeks_enrolled",
     "n_events",
@@ -81,8 +81,85 @@ FEATURES: tuple[str, ...] = (
     "course_tracks_completion",
 )
 
+#: The feature groups of issue 15 (companion model int_enrolment_week_context, and the
+#: mart's has_activity_log), each measured by ablation (benchmarks/oulad/report.md,
+#: models/marts/ml/_ml__docs.md): name -> columns.
+FEATURE_GROUPS: dict[str, tuple[str, ...]] = {
+    # A: the recent days — per-day events of the last 14 days, per kind over 7 and 14
+    # days, active-day share, this week vs the first week, the slope of the last 4 weeks
+    "recent_days": (
+        "n_events_day_1",
+        "n_events_day_2",
+        "n_events_day_3",
+        "n_events_day_4",
+        "n_events_day_5",
+        "n_events_day_6",
+        "n_events_day_7",
+        "n_events_day_8",
+        "n_events_day_9",
+        "n_events_day_10",
+        "n_events_day_11",
+        "n_events_day_12",
+        "n_events_day_13",
+        "n_events_day_14",
+        "n_course_views_last_7_days",
+        "n_course_views_last_14_days",
+        "n_content_views_last_7_days",
+        "n_content_views_last_14_days",
+        "n_forum_reads_last_7_days",
+        "n_forum_reads_last_14_days",
+        "n_forum_posts_last_7_days",
+        "n_forum_posts_last_14_days",
+        "n_assignment_events_last_7_days",
+        "n_assignment_events_last_14_days",
+        "n_quiz_events_last_7_days",
+        "n_quiz_events_last_14_days",
+        "n_grade_views_last_7_days",
+        "n_grade_views_last_14_days",
+        "n_other_events_last_7_days",
+        "n_other_events_last_14_days",
+        "n_events_last_14_days",
+        "active_day_share_so_far",
+        "events_vs_first_week",
+        "events_slope_4_weeks",
+    ),
+    # C: deadlines and scores, and cohort ranks of them
+    "deadlines_scores": (
+        "days_to_next_deadline",
+        "has_next_deadline",
+        "on_time_share_so_far",
+        "last_graded_week_grade_avg",
+        "days_since_last_activity_cohort_percentile",
+        "assignments_missing_cohort_percentile",
+        "on_time_share_cohort_percentile",
+        "last_grade_cohort_percentile",
+    ),
+    # B: the student on the whole site (other courses; earlier courses' outcomes)
+    "other_courses": (
+        "other_courses_events_week",
+        "other_courses_events_cohort_percentile",
+        "other_courses_enrolled",
+        "earlier_courses_finished",
+        "earlier_courses_dropout_share",
+        "earlier_courses_completion_share",
+    ),
+    # D: context — how far into the course, and whether the course has a click log
+    "context": (
+        "week_share",
+        "has_activity_log",
+    ),
+}
+
+#: Columns of the feature mart used as model inputs, in this order.
+FEATURES = BASE_FEATURES + tuple(name for group in FEATURE_GROUPS.values() for name in group)
+
 #: Features never offered as reasons: the same for every student of a course week.
-CONTEXT_FEATURES: tuple[str, ...] = ("course_week", "course_tracks_completion")
+CONTEXT_FEATURES: tuple[str, ...] = (
+    "course_week",
+    "course_tracks_completion",
+    "week_share",
+    "has_activity_log",
+)
 
 #: Columns of the feature mart deliberately left out, with the reason (documentation and tests).
 EXCLUDED: dict[str, str] = {
@@ -112,7 +189,10 @@ def activity_log_features(features: tuple[str, ...] = FEATURES) -> tuple[str, ..
     """
     from early_warning.dbt_runner import model_column_meta
 
-    meta = model_column_meta("int_enrolment_week_features")
+    meta = {
+        **model_column_meta("int_enrolment_week_features"),
+        **model_column_meta("int_enrolment_week_context"),
+    }
     return tuple(name for name in features if meta.get(name, {}).get("from_activity_log"))
 
 

@@ -14,7 +14,11 @@ that holds the *end* of week k, i.e. the share k / W of the course:
 * ``overall``: interval 1 holds every row.
 
 Moodle's quality gate is applied to each interval: F1 (threshold 0.5) at least
-0.7 and its deviation across validation folds at most 0.05.
+0.7 and its deviation across validation folds at most 0.05 — with F1 as Moodle
+computes it: the F1 of each class averaged, weighted by the class's support
+(``f1_weighted``; Moodle's PHP ML backend reports the ``ClassificationReport``
+weighted average). The positive-class F1 (``f1``) is reported beside it: on a
+rare target it is far lower, and the two must not be confused.
 """
 
 from __future__ import annotations
@@ -105,6 +109,21 @@ def f1(y, pred) -> float:
     return 2.0 * tp / denominator if denominator else 0.0
 
 
+def f1_weighted(y, pred) -> float:
+    """Moodle's score: the F1 of each class, averaged weighted by the class's support.
+
+    Same as sklearn's ``f1_score(average="weighted", zero_division=0)`` over both
+    classes (a class absent from y has weight 0).
+    """
+    y = np.asarray(y, dtype=bool)
+    pred = np.asarray(pred, dtype=bool)
+    n = len(y)
+    if n == 0:
+        return 0.0
+    positives = int(y.sum())
+    return (positives * f1(y, pred) + (n - positives) * f1(~y, ~pred)) / n
+
+
 def balanced_accuracy(y, pred) -> float:
     """Mean of the recall of each class (both classes must be present)."""
     y = np.asarray(y, dtype=bool)
@@ -131,11 +150,12 @@ def binary_metrics(y, p, threshold: float = THRESHOLD) -> dict:
         "brier": float(np.mean((p - y) ** 2)) if n else None,
         "balanced_accuracy": balanced_accuracy(y, pred) if both else None,
         "f1": f1(y, pred) if n else None,
+        "f1_weighted": f1_weighted(y, pred) if n else None,
     }
 
 
-def f1_deviation(y, p, folds, threshold: float = THRESHOLD) -> tuple[float | None, int]:
-    """Standard deviation of F1 across validation folds, and how many folds it uses.
+def f1_deviation(y, p, folds, threshold: float = THRESHOLD, score=f1) -> tuple[float | None, int]:
+    """Standard deviation of F1 (``score``) across validation folds, and how many folds it uses.
 
     Only folds with at least one positive label count (F1 is undefined without
     positives). None when fewer than two folds qualify.
@@ -148,7 +168,7 @@ def f1_deviation(y, p, folds, threshold: float = THRESHOLD) -> tuple[float | Non
         mask = folds == fold
         if y[mask].sum() == 0:
             continue
-        scores.append(f1(y[mask], p[mask] >= threshold))
+        scores.append(score(y[mask], p[mask] >= threshold))
     if len(scores) < 2:
         return None, len(scores)
     return float(np.std(scores)), len(scores)
@@ -161,24 +181,25 @@ def moodle_gate(
     min_f1: float = GATE_MIN_F1,
     max_deviation: float = GATE_MAX_F1_DEVIATION,
 ) -> tuple[bool, str]:
-    """Moodle's model quality gate: (passes, reason in words)."""
+    """Moodle's model quality gate on its F1 (support-weighted, :func:`f1_weighted`):
+    (passes, reason in words)."""
     problems = []
     if f1 is None:
         problems.append("no rows to compute F1")
     elif f1 < min_f1:
-        problems.append(f"F1 {f1:.2f} is below {min_f1:.2f}")
+        problems.append(f"weighted F1 {f1:.2f} is below {min_f1:.2f}")
     if f1_std is None:
         problems.append(
             f"F1 deviation unknown: {n_folds} validation fold(s) with positives, at least 2 needed"
         )
     elif f1_std > max_deviation:
         problems.append(
-            f"F1 deviation {f1_std:.3f} across {n_folds} folds is above {max_deviation:.2f}"
+            f"weighted F1 deviation {f1_std:.3f} across {n_folds} folds is above {max_deviation:.2f}"
         )
     if problems:
         return False, "; ".join(problems)
     return True, (
-        f"F1 {f1:.2f} >= {min_f1:.2f} and F1 deviation {f1_std:.3f} <= {max_deviation:.2f}"
+        f"weighted F1 {f1:.2f} >= {min_f1:.2f} and deviation {f1_std:.3f} <= {max_deviation:.2f}"
         f" across {n_folds} folds"
     )
 
@@ -195,8 +216,10 @@ def interval_metrics(oof: pd.DataFrame, prob_column: str = "p_calibrated") -> li
             y = part["y"].to_numpy()
             p = part[prob_column].to_numpy()
             metrics = binary_metrics(y, p)
-            f1_std, n_folds = f1_deviation(y, p, part["fold"].to_numpy())
-            passes, reason = moodle_gate(metrics["f1"], f1_std, n_folds)
+            folds = part["fold"].to_numpy()
+            f1_std, _ = f1_deviation(y, p, folds)
+            f1_weighted_std, n_folds = f1_deviation(y, p, folds, score=f1_weighted)
+            passes, reason = moodle_gate(metrics["f1_weighted"], f1_weighted_std, n_folds)
             rows.append(
                 {
                     "interval_type": interval_type,
@@ -205,6 +228,7 @@ def interval_metrics(oof: pd.DataFrame, prob_column: str = "p_calibrated") -> li
                     "n_folds": int(part["fold"].nunique()),
                     **metrics,
                     "f1_std": f1_std,
+                    "f1_weighted_std": f1_weighted_std,
                     "passes_moodle_gate": passes,
                     "gate_reason": reason,
                 }

@@ -249,7 +249,8 @@ REGISTRY_COLUMNS: dict[str, str] = {
 def _typed(rows: list[dict], columns: dict[str, str]) -> pd.DataFrame:
     if not rows:
         return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in columns.items()})
-    frame = pd.DataFrame(rows)[list(columns)]
+    # reindex: evaluation rows of models stored before a metric existed get NULL for it
+    frame = pd.DataFrame(rows).reindex(columns=list(columns))
     return frame.astype(columns)
 
 
@@ -463,6 +464,8 @@ EVALUATION_COLUMNS: dict[str, str] = {
     "balanced_accuracy": "float64",
     "f1": "float64",
     "f1_std": "float64",
+    "f1_weighted": "float64",
+    "f1_weighted_std": "float64",
     "passes_moodle_gate": "bool",
     "gate_reason": "str",
 }

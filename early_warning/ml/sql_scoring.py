@@ -15,6 +15,16 @@ StandardScaler, LogisticRegression, GradientBoostingClassifier), all of which
 orbital translates exactly; ONNX keeps tree leaves in float32, so gradient
 boosting log-odds agree with scikit-learn to about 1e-7 (well inside the 1e-6
 the parity test demands).
+
+Trees compare in float32. scikit-learn casts every input to float32 before it
+walks a tree, and skl2onnx picks float32 thresholds w with
+``float32(x) <= t  <=>  float32(x) <= w``. The SQL, though, compared the
+*double* value: a feature value x just above a float32 w but rounding down to it
+(fractional days to the second, ratios) went right in SQL and left in
+scikit-learn — one misrouted split moved a probability by up to 0.03 on the
+small demo's PostgreSQL ml-job. :func:`tree_input_sql` rounds the features to
+float32 (``cast(x as real)``) before a tree model reads them, as scikit-learn
+does; linear models keep the doubles (scikit-learn computes them in float64).
 """
 
 from __future__ import annotations
@@ -52,6 +62,25 @@ def parse_raw_scores(pipeline, features, passthrough: dict[str, otypes.ColumnTyp
     if needs_vector:
         onnx_model = concatenated.inject_concat_step(onnx_model)
     return ParsedPipeline._from_onnx_model(onnx_model, types)
+
+
+def compares_in_float32(pipeline) -> bool:
+    """True when the pipeline's classifier is a tree ensemble (float32 inputs in scikit-learn)."""
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    return isinstance(pipeline.steps[-1][1], GradientBoostingClassifier)
+
+
+def tree_input_sql(features, table: str, row_key: str = "row_id") -> str:
+    """SELECT over ``table`` with every feature rounded to float32, as scikit-learn's trees see it.
+
+    NULL stays NULL (imputed afterwards by the pipeline's SQL with a float32 constant,
+    as scikit-learn's float64 median becomes float32 before the trees).
+    """
+    columns = "".join(
+        f', cast(cast("{name}" as real) as double precision) as "{name}"' for name in features
+    )
+    return f'select "{row_key}"{columns} from {table}'
 
 
 def log_odds_query(

@@ -50,7 +50,13 @@ import pandas as pd
 
 from early_warning.ml import registry as ml_registry
 from early_warning.ml.scoring import SCORE_COLUMNS, StoredModel, score_running
-from early_warning.ml.sql_scoring import calibrated_log_odds_sql, log_odds_query, probability_sql
+from early_warning.ml.sql_scoring import (
+    calibrated_log_odds_sql,
+    compares_in_float32,
+    log_odds_query,
+    probability_sql,
+    tree_input_sql,
+)
 from early_warning.warehouse import Schemas, WarehouseError, connect, pg_settings
 
 log = logging.getLogger("early_warning.ml.warehouse_job")
@@ -273,6 +279,14 @@ def score_in_sql(cur, con, schemas: Schemas, registry: pd.DataFrame, as_of: int)
         + f" {running}"
     )
     cur.execute("analyze ml_score_input")
+    if any(compares_in_float32(model.pipeline) for model in models.values()):
+        # tree models read the features rounded to float32, as scikit-learn does (sql_scoring)
+        cur.execute("drop table if exists pg_temp.ml_score_input_float32")
+        cur.execute(
+            "create temporary table ml_score_input_float32 on commit drop as "
+            + tree_input_sql(needed, "ml_score_input")
+        )
+        cur.execute("analyze ml_score_input_float32")
 
     # the Python reasons, keyed like the scores
     reason_types = {
@@ -291,6 +305,9 @@ def score_in_sql(cur, con, schemas: Schemas, registry: pd.DataFrame, as_of: int)
     selects = []
     for target, model in models.items():
         log_odds = calibrated_log_odds_sql("s.z", model.platt.slope, model.platt.intercept)
+        source = (
+            "ml_score_input_float32" if compares_in_float32(model.pipeline) else "ml_score_input"
+        )
         selects.append(
             "select i.key_enrolment_id as enrolment_id, i.key_courseid as courseid, "
             "i.key_userid as userid, i.key_course_week as course_week, "
@@ -298,7 +315,7 @@ def score_in_sql(cur, con, schemas: Schemas, registry: pd.DataFrame, as_of: int)
             f"{probability_sql(log_odds)} as probability, {log_odds} as log_odds, "
             "r.baseline_log_odds, "
             + ", ".join(f"r.{name}" for name in REASON_COLUMNS)
-            + f" from ({log_odds_query(model.pipeline, model.features, 'ml_score_input')}) as s"
+            + f" from ({log_odds_query(model.pipeline, model.features, source)}) as s"
             " inner join ml_score_input as i on s.row_id = i.row_id"
             " left join ml_score_reasons as r on r.enrolment_id = i.key_enrolment_id"
             f" and r.course_week = i.key_course_week and r.target = '{target}'"

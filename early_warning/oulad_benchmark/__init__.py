@@ -32,7 +32,13 @@ import pandas as pd
 
 from early_warning.dbt_runner import DbtProject
 from early_warning.oulad import DEFAULT_OULAD_PATH
-from early_warning.oulad_benchmark.evaluation import RESULT_COLUMNS, evaluate, pooled_results
+from early_warning.oulad_benchmark.evaluation import (
+    RESULT_COLUMNS,
+    STRIDE_OFFSETS,
+    evaluate,
+    evaluate_site_wide,
+    pooled_results,
+)
 from early_warning.oulad_benchmark.report import write_plot, write_report
 from early_warning.oulad_benchmark.splits import (
     MAIN_SPLIT,
@@ -91,7 +97,12 @@ def run_benchmark(
                 point_weeks[(name, point)] = min(
                     point_week(row.presentation_length_days, share), int(row.planned_weeks)
                 )
-        wanted = {(int(info.loc[n, "courseid"]), w) for (n, _), w in point_weeks.items()}
+        wanted = {
+            (int(info.loc[n, "courseid"]), w + offset)
+            for (n, _), w in point_weeks.items()
+            for offset in STRIDE_OFFSETS
+            if 1 <= w + offset <= int(info.loc[n, "planned_weeks"])
+        }
         main = next((s for s in splits if s.name == MAIN_SPLIT), None)
         if curve and main is not None:
             for name in main.train + main.test:
@@ -115,20 +126,51 @@ def run_benchmark(
             ]
             return pd.concat(parts, ignore_index=True)
 
-        tasks, curve_tasks = [], []
+        def stride_rows(names, point):
+            """Rows of these presentations at the point's week and the STRIDE_OFFSETS around it."""
+            parts = []
+            for n in names:
+                frame = by_course.get(int(info.loc[n, "courseid"]), empty)
+                week = point_weeks[(n, point)]
+                chosen = frame[frame["course_week"].isin([week + o for o in STRIDE_OFFSETS])]
+                parts.append(chosen.assign(is_point_row=chosen["course_week"] == week))
+            return pd.concat(parts, ignore_index=True)
+
+        # site-wide models (issue 15): one per group of per-module splits, trained on every
+        # training presentation of the site at that stage (2013 -> 2014: all 2013
+        # presentations; B -> J of a year: all that year's B presentations)
+        groups: dict[tuple[str, str], list] = {}
         for split in splits:
+            year = split.train[0].split()[1][:4]
+            key = ("year", "2013") if split.kind == "year" else ("b_to_j", year)
+            groups.setdefault(key, []).append(split)
+        tasks, curve_tasks = [], []
+        for (kind, year), members in groups.items():
+            if kind == "year":
+                site_train_names = [n for n in info.index if n.split()[1].startswith("2013")]
+            else:
+                site_train_names = [n for n in info.index if n.split()[1] == f"{year}B"]
+            site_test_names = [n for s in members for n in s.test]
             for point in POINTS:
-                weeks = {n: point_weeks[(n, point)] for n in split.train + split.test}
-                train, test = rows_of(split.train, weeks), rows_of(split.test, weeks)
-                if train.empty or test.empty:
-                    split.notes.append(f"{point}: no rows")
-                    continue
-                extra = {
-                    "train_weeks": ", ".join(str(weeks[n]) for n in split.train),
-                    "test_weeks": ", ".join(str(weeks[n]) for n in split.test),
-                }
+                per_split = {}
+                for split in members:
+                    weeks = {n: point_weeks[(n, point)] for n in split.train + split.test}
+                    train, test = rows_of(split.train, weeks), rows_of(split.test, weeks)
+                    if train.empty or test.empty:
+                        split.notes.append(f"{point}: no rows")
+                    per_split[split.name] = (
+                        train,
+                        test,
+                        {
+                            "train_weeks": ", ".join(str(weeks[n]) for n in split.train),
+                            "test_weeks": ", ".join(str(weeks[n]) for n in split.test),
+                        },
+                    )
+                site_train = stride_rows(site_train_names, point)
+                test_weeks = {n: point_weeks[(n, point)] for n in site_test_names}
+                site_test = rows_of(site_test_names, test_weeks)
                 for target in TARGETS:
-                    tasks.append((split, target, point, train, test, extra))
+                    tasks.append((members, target, point, site_train, site_test, per_split))
         if curve and main is not None:
             last = min(int(info.loc[n, "planned_weeks"]) for n in main.train + main.test)
             for week in range(1, last + 1):
@@ -146,11 +188,11 @@ def run_benchmark(
 
         t0 = time.monotonic()
         _log(
-            f"fitting: {len(tasks)} split x target x point tasks"
+            f"fitting: {len(tasks)} site-wide group x target x point tasks"
             f" + {len(curve_tasks)} week-by-week tasks on {n_jobs} process(es)",
             started,
         )
-        done = Parallel(n_jobs=n_jobs)(delayed(evaluate)(*task) for task in tasks)
+        done = Parallel(n_jobs=n_jobs)(delayed(evaluate_site_wide)(*task) for task in tasks)
         results, predictions = [], []
         for rows, preds in done:
             results += rows

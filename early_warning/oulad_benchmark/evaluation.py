@@ -13,10 +13,20 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, StratifiedKFold
 
 from early_warning.ml.calibration import fit_platt
-from early_warning.ml.candidates import CANDIDATES, RANDOM_STATE, make_pipeline
+from early_warning.ml.candidates import (
+    CANDIDATES,
+    GRADIENT_BOOSTING,
+    RANDOM_STATE,
+    make_pipeline,
+)
 from early_warning.ml.features import feature_matrix
-from early_warning.ml.metrics import binary_metrics
-from early_warning.oulad_benchmark.splits import FEATURE_SETS, TARGETS, Split
+from early_warning.ml.metrics import binary_metrics, f1_weighted
+from early_warning.oulad_benchmark.splits import (
+    FEATURE_SETS,
+    MAIN_FEATURE_SETS,
+    TARGETS,
+    Split,
+)
 
 BASELINES: tuple[str, ...] = (
     "baseline_no_click_14d",
@@ -51,7 +61,13 @@ RESULT_COLUMNS = [
     "brier",
     "balanced_accuracy",
     "f1",
+    "f1_weighted",
 ]
+
+#: Site-wide training (issue 15): one model per group of splits (all modules' training
+#: presentations), rows of the training presentations at the point week and at these
+#: week offsets around it (stride sampling: more students' stages, the same students).
+STRIDE_OFFSETS: tuple[int, ...] = (-2, 0, 2)
 
 
 # --------------------------------------------------------------------------- models
@@ -92,7 +108,7 @@ def _folds(y: np.ndarray, groups: np.ndarray) -> np.ndarray:
     return folds
 
 
-def fit_and_score(algorithm, x_train, y_train, groups, x_test):
+def fit_and_score(algorithm, x_train, y_train, groups, x_test, calibrate_on=None):
     """Calibrated test probabilities and the training-chosen threshold for one candidate.
 
     Cross-validated calibration as scikit-learn's ``CalibratedClassifierCV(ensemble=True,
@@ -100,7 +116,14 @@ def fit_and_score(algorithm, x_train, y_train, groups, x_test):
     (``calibration.fit_platt``) on the log-odds of the rows it did not see; the test
     probability is the mean of the calibrated fold models. The threshold maximises F1
     on those out-of-fold calibrated probabilities of the training rows.
+
+    ``calibrate_on`` (boolean mask of the training rows, default all): the Platt maps
+    and the threshold use only these held-out rows — the rows at the evaluation
+    point's week when the training rows are stride-sampled around it (per-week
+    calibration), while the models learn from all rows.
     """
+    if calibrate_on is None:
+        calibrate_on = np.ones(len(y_train), dtype=bool)
     if len(np.unique(y_train)) < 2:  # e.g. no dropout left in the last week
         return np.full(len(x_test), float(np.mean(y_train)) if len(y_train) else 0.5), 0.5
     folds = _folds(y_train, groups)
@@ -115,12 +138,13 @@ def fit_and_score(algorithm, x_train, y_train, groups, x_test):
             continue
         model = make_pipeline(algorithm).fit(x_train[~held], y_train[~held])
         z_held = model.decision_function(x_train[held])
-        platt = fit_platt(z_held, y_train[held])
+        at_point = calibrate_on[held]
+        platt = fit_platt(z_held[at_point], y_train[held][at_point])
         p_oof[held] = platt.probability(z_held)
         p_test.append(platt.probability(model.decision_function(x_test)))
     if not p_test:
         return np.full(len(x_test), float(np.mean(y_train))), 0.5
-    return np.mean(p_test, axis=0), _best_f1_threshold(y_train, p_oof)
+    return np.mean(p_test, axis=0), _best_f1_threshold(y_train[calibrate_on], p_oof[calibrate_on])
 
 
 def baseline_score(frame: pd.DataFrame, name: str) -> np.ndarray:
@@ -160,24 +184,16 @@ def score_baseline(name, train, y_train, test):
 # --------------------------------------------------------------------------- benchmark
 
 
-def _feature_sets_for(split: Split) -> list[str]:
-    return ["no_clicks", "with_clicks"] if split.with_clicks else ["no_clicks"]
+def _feature_sets_for(split: Split, sets=MAIN_FEATURE_SETS) -> list[str]:
+    return [name for name in sets if split.with_clicks or name.startswith("no_clicks")]
 
 
-def evaluate(
-    split: Split,
-    target: str,
-    point: str,
-    train: pd.DataFrame,
-    test: pd.DataFrame,
-    extra: dict,
-) -> tuple[list[dict], list]:
-    """Result rows of every model and baseline for one split x target x point, and the
-    test predictions (for the pooled rows)."""
+def _collector(split: Split, target: str, point: str, train, test, extra: dict):
+    """(rows, predictions, add): add(feature_set, model, kind, p, threshold) appends the
+    metrics of test probabilities p of one split."""
     label = TARGETS[target]
     y_train = train[label].to_numpy("int64")
     y_test = test[label].to_numpy("int64")
-    groups = train["courseid"].to_numpy()
     base = {
         "split": split.name,
         "split_kind": split.kind,
@@ -214,18 +230,95 @@ def evaluate(
             )
         )
 
-    for feature_set in _feature_sets_for(split):
-        columns = FEATURE_SETS[feature_set]
-        x_train, x_test = feature_matrix(train, columns), feature_matrix(test, columns)
-        for algorithm in CANDIDATES:
-            p, threshold = fit_and_score(algorithm, x_train, y_train, groups, x_test)
-            add(feature_set, algorithm, "model", p, threshold)
+    return rows, predictions, add
+
+
+def _baselines(split: Split, train, test, target: str, add) -> None:
+    y_train = train[TARGETS[target]].to_numpy("int64")
     for name in BASELINES:
         if name == "baseline_no_click_14d" and not split.with_clicks:
             continue
         feature_set = "with_clicks" if name == "baseline_no_click_14d" else "no_clicks"
         p, threshold = score_baseline(name, train, y_train, test)
         add(feature_set, name, "baseline", p, threshold)
+
+
+def evaluate(
+    split: Split,
+    target: str,
+    point: str,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    extra: dict,
+) -> tuple[list[dict], list]:
+    """Result rows of every model (trained on this split's own training presentations)
+    and baseline for one split x target x point, and the test predictions (for the
+    pooled rows). Used for the week-by-week curve of the main split."""
+    rows, predictions, add = _collector(split, target, point, train, test, extra)
+    label = TARGETS[target]
+    y_train = train[label].to_numpy("int64")
+    groups = train["courseid"].to_numpy()
+    for feature_set in _feature_sets_for(split):
+        columns = FEATURE_SETS[feature_set]
+        x_train, x_test = feature_matrix(train, columns), feature_matrix(test, columns)
+        for algorithm in CANDIDATES:
+            p, threshold = fit_and_score(algorithm, x_train, y_train, groups, x_test)
+            add(feature_set, algorithm, "model", p, threshold)
+    _baselines(split, train, test, target, add)
+    return rows, predictions
+
+
+def evaluate_site_wide(
+    splits: list[Split],
+    target: str,
+    point: str,
+    site_train: pd.DataFrame,
+    site_test: pd.DataFrame,
+    per_split: dict[str, tuple[pd.DataFrame, pd.DataFrame, dict]],
+) -> tuple[list[dict], list]:
+    """Site-wide models for a group of per-module splits (issue 15): fitted once on all
+    the group's training presentations (``site_train``: stride-sampled rows, column
+    ``is_point_row`` marking the evaluation point's week), scored on all its test
+    presentations (``site_test``), then measured per split on that split's test rows;
+    the baselines stay per split (``per_split``: split name -> its own training rows at
+    the point, its test rows, extra columns)."""
+    label = TARGETS[target]
+    y_train = site_train[label].to_numpy("int64")
+    groups = site_train["courseid"].to_numpy()
+    at_point = site_train["is_point_row"].to_numpy(bool)
+    sets = [
+        name
+        for name in FEATURE_SETS
+        if any(name in _feature_sets_for(s, FEATURE_SETS) for s in splits)
+    ]
+    scores: dict[tuple[str, str], tuple[np.ndarray, float]] = {}
+    for feature_set in sets:
+        columns = FEATURE_SETS[feature_set]
+        x_train = feature_matrix(site_train, columns)
+        x_test = feature_matrix(site_test, columns)
+        # the ablation sets with gradient boosting only (the benchmark's cost)
+        for algorithm in CANDIDATES if feature_set in MAIN_FEATURE_SETS else (GRADIENT_BOOSTING,):
+            scores[(feature_set, algorithm)] = fit_and_score(
+                algorithm, x_train, y_train, groups, x_test, calibrate_on=at_point
+            )
+    rows, predictions = [], []
+    test_course = site_test["courseid"].to_numpy()
+    for split in splits:
+        train, test, extra = per_split[split.name]
+        if train.empty or test.empty:
+            continue
+        mask = np.isin(test_course, test["courseid"].unique())
+        ordered = site_test[mask]
+        r, p, add = _collector(split, target, point, train, ordered, extra)
+        for feature_set in _feature_sets_for(split, FEATURE_SETS):
+            for algorithm in CANDIDATES:
+                if (feature_set, algorithm) not in scores:
+                    continue
+                probabilities, threshold = scores[(feature_set, algorithm)]
+                add(feature_set, algorithm, "model", probabilities[mask], threshold)
+        _baselines(split, train, ordered, target, add)
+        rows += r
+        predictions += p
     return rows, predictions
 
 
@@ -240,7 +333,7 @@ def pooled_results(predictions: list) -> list[dict]:
     its own module's model (the threshold of each row is its model's)."""
     grouped: dict[tuple, list] = {}
     for key, y, p, threshold in predictions:
-        if key[3] != "no_clicks":
+        if not key[3].startswith("no_clicks"):
             continue
         grouped.setdefault(key, []).append((y, p, threshold))
     rows = []
@@ -257,6 +350,7 @@ def pooled_results(predictions: list) -> list[dict]:
         )
         tp = int((decided & (y == 1)).sum())
         metrics["f1"] = 2 * tp / (y.sum() + decided.sum()) if (y.sum() + decided.sum()) else 0.0
+        metrics["f1_weighted"] = f1_weighted(y, decided)
         rows.append(
             {
                 "split": POOLED_NAMES[kind],

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from early_warning.oulad_benchmark.evaluation import POOLED_NAMES
-from early_warning.oulad_benchmark.splits import MAIN_SPLIT, POINTS, TARGETS
+from early_warning.oulad_benchmark.evaluation import POOLED_NAMES, STRIDE_OFFSETS
+from early_warning.oulad_benchmark.splits import FEATURE_SETS, MAIN_SPLIT, POINTS, TARGETS
 
 # --------------------------------------------------------------------------- report
 
@@ -140,6 +140,76 @@ def _headline(table: pd.DataFrame) -> str:
                         record[f"{point} best baseline"] = "–"
                 records.append(record)
     return _markdown(pd.DataFrame(records)) if records else "_no rows_"
+
+
+def _cells_beaten(table: pd.DataFrame, target: str, feature_set: str) -> tuple[int, int, int]:
+    """(cells where the better model beats the best non-constant baseline, cells, cells
+    with a model below chance) over the per-module split x point cells."""
+    per_module = table[(table.module != "ALL") & table.point.isin(list(POINTS))]
+    part = per_module[per_module.target == target]
+    wins, cells, below = 0, 0, 0
+    for (_, _), at in part.groupby(["split", "point"]):
+        models = at[(at.model_kind == "model") & (at.feature_set == feature_set)].roc_auc.dropna()
+        base = at[
+            (at.model_kind == "baseline")
+            & (at.model != "baseline_prevalence")
+            & (at.feature_set == "no_clicks")
+        ].roc_auc.dropna()
+        if models.empty or base.empty:
+            continue
+        cells += 1
+        wins += int(models.max() > base.max())
+        below += int((models < 0.5).any())
+    return wins, cells, below
+
+
+def _ablation(table: pd.DataFrame) -> str:
+    """Per feature set: pooled ROC AUC (GB / LR) at 25/50/75% and cells beaten, per target."""
+    records = []
+    sets = [fs for fs in FEATURE_SETS if fs.startswith("no_clicks")]
+    for target in TARGETS:
+        for feature_set in sorted(
+            sets, key=lambda fs: (fs != "no_clicks_base", fs == "no_clicks", fs)
+        ):
+            record = {"target": target, "features": feature_set}
+            for split in POOLED_NAMES.values():
+                part = table[
+                    (table.split == split)
+                    & (table.target == target)
+                    & (table.feature_set == feature_set)
+                ]
+                short = "2013->2014" if "2013" in split else "B->J"
+                for point in POINTS:
+                    at = part[part.point == point]
+                    gb = at[at.model == "gradient_boosting"].roc_auc
+                    lr = at[at.model == "logistic_regression"].roc_auc
+                    record[f"{short} {point} GB / LR"] = (
+                        f"{_fmt(gb.iloc[0] if len(gb) else None)} / "
+                        f"{_fmt(lr.iloc[0] if len(lr) else None)}"
+                    )
+            wins, cells, below = _cells_beaten(table, target, feature_set)
+            record["cells beating best baseline"] = f"{wins}/{cells}" + (
+                f" ({below} below chance)" if below else ""
+            )
+            records.append(record)
+    main = table[(table.split == MAIN_SPLIT) & table.point.isin(list(POINTS))]
+    for target in TARGETS:
+        for feature_set in ("with_clicks_base", "with_clicks_base+recent_days", "with_clicks"):
+            at_fs = main[(main.target == target) & (main.feature_set == feature_set)]
+            if at_fs.empty:
+                continue
+            record = {"target": target, "features": f"{feature_set} ({MAIN_SPLIT} only)"}
+            for point in POINTS:
+                at = at_fs[at_fs.point == point]
+                gb = at[at.model == "gradient_boosting"].roc_auc
+                lr = at[at.model == "logistic_regression"].roc_auc
+                record[f"2013->2014 {point} GB / LR"] = (
+                    f"{_fmt(gb.iloc[0] if len(gb) else None)} / "
+                    f"{_fmt(lr.iloc[0] if len(lr) else None)}"
+                )
+            records.append(record)
+    frame = pd.DataFrame(records).fillna("–")
+    return _markdown(frame) if records else "_no rows_"
 
 
 def _findings(table: pd.DataFrame) -> list[str]:
@@ -329,6 +399,19 @@ def write_report(
         "",
         *_findings(table),
         "",
+        "## Ablation: what each feature group adds (issue 15)",
+        "",
+        "The same site-wide models with fewer features: `*_base` = the features before "
+        "issue 15, `+<group>` = one group of `early_warning.ml.features.FEATURE_GROUPS` "
+        "added alone (without its click-log columns in the `no_clicks_*` sets); "
+        "`no_clicks` / `with_clicks` = everything. Pooled ROC AUC (GB / LR; the ablation sets "
+        "with gradient boosting only, to bound the run time) at 25/50/75% of the course, and the per-module cells where the better model beats the best simple "
+        "baseline. The `recent_days` group comes from the click log: it shows only in the "
+        f"`with_clicks_*` rows of {MAIN_SPLIT} (one module, about 330 test students: wide "
+        "uncertainty).",
+        "",
+        _ablation(table),
+        "",
         "## Data and attribution",
         "",
         "Kuzilek J., Hlosta M., Zdrahal Z. *Open University Learning Analytics dataset.* "
@@ -349,7 +432,7 @@ def write_report(
         "its 2013 presentations, test = its 2014 presentations; *B -> J*: within one year, "
         "train = the February (B) presentation, test = the October (J) presentation. "
         "`ALL modules ... (pooled)` rows pool the test predictions of the per-module splits of "
-        "one kind (each scored by its own module's model) into one set of metrics (there the "
+        "one kind (each scored by its group's site-wide model) into one set of metrics (there the "
         "training-prevalence baseline is one constant per module, so its ROC AUC is not 0.5: "
         "it measures how much the module's base rate alone ranks students).",
         "* **Evaluation points**: for each presentation the course week (7-day weeks from the "
@@ -360,19 +443,33 @@ def write_report(
         "enrolment week grid holds it: registered before the week ends and not unregistered "
         "before it starts). Students who withdrew earlier are already known and are not "
         "predicted; students who register later are not yet there.",
-        "* **Training samples**: the training presentations' rows at the *same relative point* "
-        "(their own 25/50/75% week; the same week number for the week-by-week curve), one model "
-        "per split x target x point x feature set. Rationale: one row per student (no repeated "
-        "weeks of the same student), and the 'so far' counts mean the same stage of the course "
-        "on both sides.",
+        "* **Training: site-wide** (protocol change of issue 15; before it, one model per "
+        "module split): like the product, which trains one model on a site's finished "
+        "courses, one model per group of splits is trained on *every* training presentation "
+        "of the site — for 2013 -> 2014 all 2013 presentations of all modules, for B -> J of a "
+        "year all that year's B presentations — and scored on all the group's test "
+        "presentations; each per-module cell is then measured on its own test students, so "
+        "the cells and the baselines (still fitted per module split) are as before. A model "
+        "thus also learns from other modules (the site's history), never from the test "
+        "presentations.",
+        f"* **Training samples: stride sampling** — the training presentations' rows at the "
+        f"same relative point (their own 25/50/75% week) and at the weeks {', '.join(f'{o:+d}' for o in STRIDE_OFFSETS if o)} "
+        "around it (the same students at nearby stages; course_week and week_share tell the "
+        "model where it is). The week-by-week curve of the main split keeps one model per "
+        "week trained on AAA 2013J alone.",
         "* **Feature sets**: *no_clicks* = the project's model features (`early_warning.ml."
-        "features.FEATURES`) without the 30 click-log columns (assessment and registration "
-        "features: course week, weeks enrolled, days since enrolment start, assignments due / "
-        "submitted / on time / late / missing so far, grades so far, average grade and its "
-        "cohort percentile); *with_clicks* = all features (only AAA 2013 -> 2014).",
+        "features.FEATURES`) without the click-log columns (assessment, registration, "
+        "deadline and other-course features: course week, weeks enrolled, days since "
+        "enrolment start, assignments due / submitted / on time / late / missing so far and "
+        "their cohort ranks, grades so far, the last graded week, days to the next deadline, "
+        "other courses enrolled, earlier courses' outcomes, week_share, has_activity_log); "
+        "*with_clicks* = all features (measured only on AAA 2013 -> 2014, whose both sides "
+        "have clicks; the site-wide model sees the click features NULL with has_activity_log "
+        "= 0 in the presentations without a log). Ablation sets: see 'Ablation'.",
         "* **Models**: the project's candidates (`candidates.make_pipeline`: median imputation + "
         "logistic regression, or + gradient boosting, fixed hyper-parameters). Probabilities "
-        "are calibrated by cross-validation on the training data, as scikit-learn's "
+        "are calibrated by cross-validation on the training data (per week: the Platt maps "
+        "and the threshold are fitted on the held-out rows of the point's week only), as scikit-learn's "
         "`CalibratedClassifierCV(method='sigmoid', ensemble=True)`: the training rows are split "
         "into folds (the training presentations when there are several, else 3 stratified "
         "folds of students); a model is fitted on the other folds and Platt-scaled "
@@ -394,8 +491,9 @@ def write_report(
         "*assignments missing so far* (past-deadline assessments not submitted); *training "
         "prevalence* (a constant: the reference Brier score; ROC AUC 0.5 by construction).",
         "* **Metrics**: `early_warning.ml.metrics.binary_metrics` (ROC AUC, PR AUC = average "
-        "precision, Brier, balanced accuracy, F1); n = test students scored, prevalence = "
-        "positive share among them.",
+        "precision, Brier, balanced accuracy, F1 of the positive class and Moodle's F1 — both "
+        "classes' F1 weighted by support, `f1_weighted` in results.csv); n = test students "
+        "scored, prevalence = positive share among them.",
         "",
         "## Splits",
         "",

@@ -16,18 +16,36 @@ import numpy as np
 import pandas as pd
 
 from early_warning.dbt_runner import DbtProject
-from early_warning.ml.features import FEATURES, activity_log_features
+from early_warning.ml.features import BASE_FEATURES, FEATURE_GROUPS, FEATURES, activity_log_features
 
 #: Model inputs that come from the click log: NULL for every row of a presentation
 #: without a click log (has_activity_log = false), checked at run time. Declared once in
 #: the dbt project (meta from_activity_log of int_enrolment_week_features).
 ACTIVITY_FEATURES: tuple[str, ...] = activity_log_features()
 
-#: Feature sets: name -> model inputs.
+
+def _without_clicks(features: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(f for f in features if f not in ACTIVITY_FEATURES)
+
+
+#: Feature sets: name -> model inputs. ``no_clicks`` and ``with_clicks`` are the
+#: project's features (all groups); the others are the ablation (issue 15): the
+#: features before issue 15 (``*_base``) and each feature group added to them alone.
 FEATURE_SETS: dict[str, tuple[str, ...]] = {
-    "no_clicks": tuple(f for f in FEATURES if f not in ACTIVITY_FEATURES),
+    "no_clicks": _without_clicks(FEATURES),
     "with_clicks": FEATURES,
+    "no_clicks_base": _without_clicks(BASE_FEATURES),
+    **{
+        f"no_clicks_base+{name}": _without_clicks(BASE_FEATURES + group)
+        for name, group in FEATURE_GROUPS.items()
+        if _without_clicks(group)
+    },
+    "with_clicks_base": BASE_FEATURES,
+    "with_clicks_base+recent_days": BASE_FEATURES + FEATURE_GROUPS["recent_days"],
 }
+
+#: The feature sets of the headline (the others are the ablation).
+MAIN_FEATURE_SETS: tuple[str, ...] = ("no_clicks", "with_clicks")
 
 #: Relative evaluation points: label -> share of the presentation length.
 POINTS: dict[str, float] = {"25%": 0.25, "50%": 0.50, "75%": 0.75}

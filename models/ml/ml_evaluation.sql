@@ -34,6 +34,8 @@ final as (
         cast(balanced_accuracy as double precision) as balanced_accuracy,
         cast(f1 as double precision) as f1,
         cast(f1_std as double precision) as f1_std,
+        cast(f1_weighted as double precision) as f1_weighted,
+        cast(f1_weighted_std as double precision) as f1_weighted_std,
         cast(passes_moodle_gate as boolean) as passes_moodle_gate,
         cast(gate_reason as varchar) as gate_reason
     from evaluation

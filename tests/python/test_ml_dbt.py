@@ -72,11 +72,31 @@ def test_scores_exist_for_running_courses(tiny_site, tiny_build):
     scores = tiny_build.query_df(SCORES_SQL)
     assert set(scores["courseid"]) <= set(_running_courses(tiny_site))
     assert len(scores) > 0
-    for column in ("p_dropout", "p_completion"):
-        assert scores[column].notna().all() and scores[column].between(0, 1).all(), column
-    assert scores["risk_band"].isin(["high", "medium", "low"]).all()
-    assert scores["reason_1"].str.contains(" — (?:raises|lowers) dropout risk ").all()
-    assert scores["score_note"].isna().all()
+    # the guard for teachers (issue 15): a model with out-of-fold ROC AUC < 0.6 or a Brier
+    # score not below the constant's is stored but not used (the tiny site's dropout model)
+    registry = tiny_build.query_df(
+        "select target, cv_roc_auc, cv_brier, cv_brier_prior from ml.ml_model_registry"
+    ).set_index("target")
+    withheld = {
+        target: bool(not (row.cv_roc_auc >= 0.6) or not (row.cv_brier < row.cv_brier_prior))
+        for target, row in registry.iterrows()
+    }
+    assert withheld["dropout"], "the tiny site's dropout model is worse than the guard allows"
+    for target in ("dropout", "completion"):
+        column = f"p_{target}"
+        if withheld[target]:
+            assert scores[column].isna().all(), column
+            assert scores["score_note"].str.contains(f"{column} withheld: model ").all()
+        else:
+            assert scores[column].notna().all() and scores[column].between(0, 1).all(), column
+    if withheld["dropout"]:
+        assert scores["risk_band"].isna().all() and scores["reason_1"].isna().all()
+        assert scores["dropout_model_version"].notna().all()  # stored and named, not used
+    else:
+        assert scores["risk_band"].isin(["high", "medium", "low"]).all()
+        assert scores["reason_1"].str.contains(" — (?:raises|lowers) dropout risk ").all()
+    if not any(withheld.values()):
+        assert scores["score_note"].isna().all()
     # one row per enrolment week of the running courses
     [(expected,)] = tiny_build.query(
         "select count(*) from marts.fct_enrolment_week_features f"
@@ -135,11 +155,20 @@ def test_registry_round_trip(tiny_build, tmp_path):
     features = again.query_df("select * from marts.fct_enrolment_week_features")
     courses = again.query_df("select * from intermediate.int_courses_classified")
     rescored, _ = score_running(features, courses, after_registry, tiny_build.vars["as_of"])
-    dropout = rescored[rescored["target"] == "dropout"].merge(
-        after, on=["enrolment_id", "course_week"]
+    stored = again.query_df(
+        "select enrolment_id, course_week, probability as stored_probability"
+        " from ml.ml_student_scores_raw where target = 'dropout'"
+    )
+    dropout = (
+        rescored[rescored["target"] == "dropout"]
+        .merge(after, on=["enrolment_id", "course_week"])
+        .merge(stored, on=["enrolment_id", "course_week"])
     )
     assert len(dropout) == len(after)
-    np.testing.assert_array_equal(dropout["probability"], dropout["p_dropout"])
+    # the stored scores (also those of a model the guard withholds from the marts)
+    np.testing.assert_array_equal(dropout["probability"], dropout["stored_probability"])
+    shown = dropout["p_dropout"].notna()
+    np.testing.assert_array_equal(dropout["probability"][shown], dropout["p_dropout"][shown])
     assert (dropout["model_version"] == dropout["dropout_model_version"]).all()
 
 

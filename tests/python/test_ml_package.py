@@ -268,12 +268,40 @@ def test_metrics_and_moodle_gate():
     assert n == 2 and std == pytest.approx(np.std([1.0, 2 / 3]))
     assert M.moodle_gate(0.8, 0.03, 4) == (
         True,
-        "F1 0.80 >= 0.70 and F1 deviation 0.030 <= 0.05 across 4 folds",
+        "weighted F1 0.80 >= 0.70 and deviation 0.030 <= 0.05 across 4 folds",
     )
     ok, why = M.moodle_gate(0.65, 0.09, 4)
-    assert not ok and "F1 0.65 is below 0.70" in why and "deviation 0.090" in why
+    assert not ok and "weighted F1 0.65 is below 0.70" in why and "deviation 0.090" in why
     ok, why = M.moodle_gate(0.9, None, 1)
     assert not ok and "at least 2 needed" in why
+
+
+def test_moodle_f1_is_weighted_by_support_over_both_classes():
+    from sklearn.metrics import f1_score
+
+    # 2 positives of 10, one found, one false alarm: positive-class F1 0.5, negative 7/8
+    y = np.array([1, 1, 0, 0, 0, 0, 0, 0, 0, 0])
+    p = np.array([0.9, 0.2, 0.7, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1])
+    m = M.binary_metrics(y, p)
+    assert m["f1"] == pytest.approx(0.5)
+    assert m["f1_weighted"] == pytest.approx(0.2 * 0.5 + 0.8 * (2 * 7 / (8 + 8)))
+    assert m["f1_weighted"] == pytest.approx(f1_score(y, p >= 0.5, average="weighted"))
+    # one class only: the other class has no support and no weight
+    assert M.f1_weighted([0, 0, 0], [False, False, True]) == pytest.approx(0.8)
+    # the gate reads the weighted F1: this interval passes on it, not on the positive-class F1
+    oof = pd.DataFrame(
+        {
+            "y": np.tile(y, 4),
+            "p_calibrated": np.tile(p, 4),
+            "fold": np.repeat([0, 1, 2, 3], 10),
+            "course_week": 1,
+            "planned_weeks": 10,
+        }
+    )
+    overall = [r for r in M.interval_metrics(oof) if r["interval_type"] == "overall"][0]
+    assert overall["f1"] == pytest.approx(0.5) and overall["f1_weighted"] > 0.7
+    assert overall["f1_weighted_std"] == pytest.approx(0.0)
+    assert overall["passes_moodle_gate"], overall["gate_reason"]
 
 
 def test_calibration_curve_bins():
@@ -666,3 +694,40 @@ def test_training_samples_are_capped_by_whole_enrolments(site):
     kept = capped.groupby("enrolment_id").size()
     assert (kept == weeks.loc[kept.index]).all()
     assert capped["courseid"].nunique() == full["courseid"].nunique()
+
+
+@pytest.mark.parametrize("float32_inputs", [True, False])
+def test_tree_sql_rounds_inputs_to_float32_as_scikit_learn_does(float32_inputs):
+    """A value just above a float32 threshold that rounds down to it: scikit-learn sends
+    it left (it casts inputs to float32); the SQL must too (it failed the PostgreSQL
+    ml-job's parity check on the small demo with |dp| up to 0.03)."""
+    import duckdb
+
+    from early_warning.ml.candidates import GRADIENT_BOOSTING, make_pipeline
+    from early_warning.ml.sql_scoring import compares_in_float32, log_odds_query, tree_input_sql
+
+    a = np.float32(100.3)
+    b = np.nextafter(a, np.float32(np.inf))  # adjacent float32 values: the split lies between
+    above_a = float(a) + (float(b) - float(a)) / 4  # > a as a double, float32(.) == a
+    assert np.float32(above_a) == a and above_a > float(a)
+    n = 400
+    X = np.column_stack([np.where(np.arange(n) % 2 == 0, float(a), float(b)), np.linspace(0, 1, n)])
+    pipeline = make_pipeline(GRADIENT_BOOSTING).fit(X, np.arange(n) % 2)
+    assert compares_in_float32(pipeline)
+    rows = np.array([[above_a, 0.5], [float(a), 0.5], [float(b), 0.5], [np.nan, np.nan]])
+    frame = pd.DataFrame(rows, columns=["f0", "f1"])
+    frame.insert(0, "row_id", np.arange(len(rows), dtype="int64"))
+    con = duckdb.connect()
+    con.register("raw_input", frame)
+    table = "raw_input"
+    if float32_inputs:
+        con.sql(f"create table rounded as {tree_input_sql(['f0', 'f1'], 'raw_input')}")
+        table = "rounded"
+    sql = log_odds_query(pipeline, ["f0", "f1"], table, dialect="duckdb")
+    z = con.sql(sql).df().sort_values("row_id")["z"].to_numpy()
+    python = pipeline.decision_function(rows)
+    assert python[0] < 0 < python[2]  # scikit-learn: above_a goes with a
+    if float32_inputs:
+        assert np.abs(z - python).max() < 1e-6
+    else:  # the old SQL on doubles: the misrouted row
+        assert z[0] > 0 and np.abs(z[1:] - python[1:]).max() < 1e-6

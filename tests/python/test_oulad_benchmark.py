@@ -37,10 +37,17 @@ def test_results_have_the_expected_splits_points_and_targets(benchmark):
     points = set(per_module[per_module.split == "BBB 2013 -> 2014"].point)
     assert points == {"25%", "50%", "75%"}
     assert {"week 1", "week 20"} <= set(table[table.split == "AAA 2013 -> 2014"].point)
-    # clicks only where both sides have a click log (AAA); never for BBB
-    assert set(table[table.split == "BBB 2013 -> 2014"].feature_set) == {"no_clicks"}
+    # clicks only where both sides have a click log (AAA); never for BBB (the ablation sets
+    # of issue 15 included: the features before it, and each group added alone)
+    from early_warning.oulad_benchmark.splits import FEATURE_SETS
+
+    bbb_sets = set(table[table.split == "BBB 2013 -> 2014"].feature_set)
+    assert bbb_sets == {fs for fs in FEATURE_SETS if fs.startswith("no_clicks")}
     aaa = table[(table.split == "AAA 2013 -> 2014") & (table.point == "50%")]
-    assert set(aaa.feature_set) == {"no_clicks", "with_clicks"}
+    assert set(aaa.feature_set) == set(FEATURE_SETS)
+    # site-wide models: the ablation sets with gradient boosting only
+    ablation = aaa[aaa.feature_set == "no_clicks_base"]
+    assert set(ablation.model) == {"gradient_boosting"}
     assert set(aaa.model) == {
         "logistic_regression",
         "gradient_boosting",
@@ -119,6 +126,8 @@ def test_report_is_written(benchmark):
         "Jha",
         "Adnan",
         "still registered",
+        "site-wide",
+        "## Ablation: what each feature group adds",
     ):
         assert text in report
     assert (benchmark["out"] / "week_by_week_auc.png").exists()

@@ -175,3 +175,122 @@ def test_docs_describe_every_model_and_column(tiny_build, undocumented):
         )
 
     assert undocumented(tiny_build, own_model_or_seed) == []
+
+
+def _append(site, table: str, rows: list[dict]) -> None:
+    path = site / f"{table}.parquet"
+    old = pq.read_table(path)
+    new = pa.Table.from_pylist(rows, schema=old.schema)
+    pq.write_table(pa.concat_tables([old, new]), path)
+
+
+def test_week_features_ignore_later_courses_events_and_outcomes(tiny_site, tiny_build, tmp_path):
+    """Issue 15's site-wide features: a course that starts after a cut-off, with the same
+    students, their events in it and their outcomes of it (it ends before as_of, so it
+    has labels) change no week that ended by the cut; the later weeks do see it."""
+    as_of = int(tiny_site["manifest"]["now"])
+    cut = as_of - 3 * WEEK
+    site = tmp_path / "site"
+    shutil.copytree(tiny_site["path"], site)
+    courses = pq.read_table(site / "course.parquet").to_pylist()
+    # a course with weeks before the cut whose students get the later course
+    source = next(
+        c
+        for c in courses
+        if c["category"] != 0
+        and c["startdate"] < cut - 2 * WEEK
+        and (c["enddate"] == 0 or c["enddate"] > as_of)
+    )
+    new_id = max(c["id"] for c in courses) + 1
+    start, end = cut + DAY, as_of - DAY
+    _append(site, "course", [{**source, "id": new_id, "startdate": start, "enddate": end}])
+    contexts = pq.read_table(site / "context.parquet").to_pylist()
+    context_id = max(c["id"] for c in contexts) + 1
+    _append(site, "context", [{"id": context_id, "contextlevel": 50, "instanceid": new_id}])
+    source_context = next(
+        c["id"] for c in contexts if c["contextlevel"] == 50 and c["instanceid"] == source["id"]
+    )
+    enrols = [e for e in pq.read_table(site / "enrol.parquet").to_pylist()]
+    enrol_ids = {e["id"] for e in enrols if e["courseid"] == source["id"]}
+    first_enrol = max(e["id"] for e in enrols) + 1
+    new_enrol = {old: first_enrol + i for i, old in enumerate(sorted(enrol_ids))}
+    _append(
+        site,
+        "enrol",
+        [
+            {**e, "id": new_enrol[e["id"]], "courseid": new_id}
+            for e in enrols
+            if e["id"] in enrol_ids
+        ],
+    )
+    user_enrolments = pq.read_table(site / "user_enrolments.parquet").to_pylist()
+    mine = [ue for ue in user_enrolments if ue["enrolid"] in enrol_ids]
+    first_ue = max(ue["id"] for ue in user_enrolments) + 1
+    _append(
+        site,
+        "user_enrolments",
+        [
+            {**ue, "id": first_ue + i, "enrolid": new_enrol[ue["enrolid"]], "timestart": start,
+             "timeend": 0, "timecreated": start}
+            for i, ue in enumerate(mine)
+        ],
+    )  # fmt: skip
+    students = sorted({ue["userid"] for ue in mine})
+    assignments = pq.read_table(site / "role_assignments.parquet").to_pylist()
+    copied = [ra for ra in assignments if ra["contextid"] == source_context]
+    first_ra = max(ra["id"] for ra in assignments) + 1
+    _append(
+        site,
+        "role_assignments",
+        [{**ra, "id": first_ra + i, "contextid": context_id} for i, ra in enumerate(copied)],
+    )
+    # their events in the later course (course views, edulevel 2) ...
+    log = pq.read_table(site / "logstore_standard_log.parquet").to_pylist()
+    template = next(r for r in log if r["courseid"] == source["id"] and r["contextlevel"] == 50)
+    first_log = max(r["id"] for r in log) + 1
+    events = [
+        {**template, "id": first_log + i, "userid": user, "courseid": new_id, "contextid": context_id,
+         "contextinstanceid": new_id, "edulevel": 2, "crud": "r", "anonymous": 0,
+         "timecreated": start + (i % 17) * DAY // 2 + 3600}
+        for i, user in enumerate(students * 6)
+    ]  # fmt: skip
+    _append(site, "logstore_standard_log", events)
+    # ... and their outcomes of it: half of them complete it before as_of
+    completions = pq.read_table(site / "course_completions.parquet").to_pylist()
+    first_cc = max((c["id"] for c in completions), default=0) + 1
+    _append(
+        site,
+        "course_completions",
+        [
+            {"id": first_cc + i, "userid": user, "course": new_id, "timeenrolled": start,
+             "timestarted": start, "timecompleted": end - DAY}
+            for i, user in enumerate(students[::2])
+        ],
+    )  # fmt: skip
+
+    later = DbtProject(
+        workdir=tmp_path / "build", vars={"moodle_files_path": str(site), "as_of": as_of}
+    )
+    later.run("run", "--select", "+fct_enrolment_week_features", "+fct_enrolment_outcomes")
+    assert (
+        later.query(f"select count(*) from marts.fct_enrolment_outcomes where courseid = {new_id}")[
+            0
+        ][0]
+        > 0
+    )
+
+    query = (
+        "select * exclude (week_start_at, week_end_at) from marts.fct_enrolment_week_features "
+        "where week_end <= {cut} and courseid <> {new} order by enrolment_id, course_week"
+    )
+    before = tiny_build.query(query.format(cut=cut, new=new_id))
+    after = later.query(query.format(cut=cut, new=new_id))
+    assert len(before) > 0
+    assert before == after
+    # the weeks after the cut of the source course's students did see the later course
+    seen = (
+        "select sum(other_courses_enrolled) + sum(other_courses_events_week)"
+        " + sum(earlier_courses_finished) from marts.fct_enrolment_week_features"
+        f" where week_end > {cut} and courseid = {source['id']}"
+    )
+    assert later.query(seen)[0][0] > tiny_build.query(seen)[0][0]

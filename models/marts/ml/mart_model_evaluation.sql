@@ -35,6 +35,8 @@ final as (
         balanced_accuracy,
         f1,
         f1_std,
+        f1_weighted,
+        f1_weighted_std,
         passes_moodle_gate,
         gate_reason
     from evaluation

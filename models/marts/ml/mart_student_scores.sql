@@ -4,7 +4,13 @@
     probabilities, a risk band from p_dropout (vars ml_risk_high_threshold,
     ml_risk_medium_threshold) and the top three reasons behind p_dropout.
     Rows without a model (no finished course has given labels yet) keep NULL
-    scores and say why in score_note.
+    scores and say why in score_note; so do the rows of a model the guard for
+    teachers withholds (ml_models.is_withheld: out-of-fold ROC AUC under 0.6 or
+    Brier score not better than the constant).
+
+    score_note vocabulary (one part per target, joined with '; '):
+    'not scored: ...' (no model at all), 'p_<target> not scored: ...' (no model
+    of that target), 'p_<target> withheld: ...' (the model guard).
 -#}
 
 with
@@ -31,6 +37,12 @@ scores as (
 
 ),
 
+models as (
+
+    select * from {{ ref('ml_models') }}
+
+),
+
 dropout as (
 
     select * from scores
@@ -54,22 +66,30 @@ joined as (
         weeks.course_week,
         weeks.week_end_at,
         weeks.is_complete_week,
-        dropout.probability as p_dropout,
-        completion.probability as p_completion,
         dropout.model_version as dropout_model_version,
         completion.model_version as completion_model_version,
-        dropout.reason_1_text as reason_1,
-        dropout.reason_2_text as reason_2,
-        dropout.reason_3_text as reason_3,
-        dropout.reason_1_feature,
-        dropout.reason_1_value,
-        dropout.reason_1_contribution,
-        dropout.reason_2_feature,
-        dropout.reason_2_value,
-        dropout.reason_2_contribution,
-        dropout.reason_3_feature,
-        dropout.reason_3_value,
-        dropout.reason_3_contribution
+        dropout_models.withheld_reason as dropout_withheld_reason,
+        completion_models.withheld_reason as completion_withheld_reason,
+        case when not dropout_models.is_withheld then dropout.probability end as p_dropout,
+        case when not completion_models.is_withheld then completion.probability end as p_completion,
+        case when not dropout_models.is_withheld then dropout.reason_1_text end as reason_1,
+        case when not dropout_models.is_withheld then dropout.reason_2_text end as reason_2,
+        case when not dropout_models.is_withheld then dropout.reason_3_text end as reason_3,
+        case when not dropout_models.is_withheld then dropout.reason_1_feature end as reason_1_feature,
+        case when not dropout_models.is_withheld then dropout.reason_1_value end as reason_1_value,
+        case
+            when not dropout_models.is_withheld then dropout.reason_1_contribution
+        end as reason_1_contribution,
+        case when not dropout_models.is_withheld then dropout.reason_2_feature end as reason_2_feature,
+        case when not dropout_models.is_withheld then dropout.reason_2_value end as reason_2_value,
+        case
+            when not dropout_models.is_withheld then dropout.reason_2_contribution
+        end as reason_2_contribution,
+        case when not dropout_models.is_withheld then dropout.reason_3_feature end as reason_3_feature,
+        case when not dropout_models.is_withheld then dropout.reason_3_value end as reason_3_value,
+        case
+            when not dropout_models.is_withheld then dropout.reason_3_contribution
+        end as reason_3_contribution
     from weeks
     left join dropout
         on weeks.enrolment_id = dropout.enrolment_id
@@ -77,6 +97,10 @@ joined as (
     left join completion
         on weeks.enrolment_id = completion.enrolment_id
             and weeks.course_week = completion.course_week
+    left join models as dropout_models
+        on dropout.model_version = dropout_models.model_version
+    left join models as completion_models
+        on completion.model_version = completion_models.model_version
 
 ),
 
@@ -114,10 +138,19 @@ final as (
         case
             when dropout_model_version is null and completion_model_version is null
                 then 'not scored: no trained model in ml_model_registry (no finished course with labels yet)'
-            when dropout_model_version is null
-                then 'p_dropout not scored: no trained dropout model in ml_model_registry'
-            when completion_model_version is null
-                then 'p_completion not scored: no trained completion model in ml_model_registry'
+            else nullif(concat_ws(
+                    '; ',
+                    case
+                        when dropout_model_version is null
+                            then 'p_dropout not scored: no trained dropout model in ml_model_registry'
+                        else dropout_withheld_reason
+                    end,
+                    case
+                        when completion_model_version is null
+                            then 'p_completion not scored: no trained completion model in ml_model_registry'
+                        else completion_withheld_reason
+                    end
+                ), '')
         end as score_note
     from joined
 
