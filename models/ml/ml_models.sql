@@ -62,7 +62,7 @@ final as (
         cv_roc_auc,
         cv_brier,
         cv_brier_prior,
-        (fails_roc_auc or fails_brier) as is_withheld,
+        ({{ var('ml_guard_enabled') }} and (fails_roc_auc or fails_brier)) as is_withheld,
         case
             when fails_roc_auc and fails_brier
                 then 'p_' || target || ' withheld: model ' || model_version

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -48,12 +49,26 @@ def dirty_build(tmp_path_factory) -> DbtProject:
 
 
 @pytest.fixture(scope="session")
-def web_published(tiny_build: DbtProject, tmp_path_factory) -> Path:
-    """The tiny build published for the app (copied once per session)."""
+def web_build(tiny_build: DbtProject, tmp_path_factory) -> DbtProject:
+    """A copy of the tiny build whose scores are shown although the guard for teachers
+    withholds the tiny site's models (var ml_guard_enabled false): the pages need scores."""
+    project = DbtProject(
+        workdir=tmp_path_factory.mktemp("web_build"),
+        vars={**tiny_build.vars, "ml_guard_enabled": False},
+    )
+    project.workdir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(tiny_build.duckdb_path, project.duckdb_path)
+    project.run("build", "--select", "ml_models+")
+    return project
+
+
+@pytest.fixture(scope="session")
+def web_published(web_build: DbtProject, tmp_path_factory) -> Path:
+    """The web build published for the app (copied once per session)."""
     from early_warning.web.publish import publish
 
     target = tmp_path_factory.mktemp("web") / "warehouse.published.duckdb"
-    return publish(tiny_build.duckdb_path, target)
+    return publish(web_build.duckdb_path, target)
 
 
 @pytest.fixture(scope="session")

@@ -29,16 +29,16 @@ MISSING = 987_654_321
 
 
 @pytest.fixture(scope="session")
-def access(tiny_build) -> dict:
+def access(web_build) -> dict:
     """Two teachers A and B with course-level roles and a course of B's that A may not see;
     a student enrolled only in courses A may not see."""
     grants: dict[str, set[int]] = {}
-    for username, courseid in tiny_build.query(
+    for username, courseid in web_build.query(
         "select username, courseid from marts.mart_course_access"
     ):
         grants.setdefault(username, set()).add(courseid)
     running = {
-        c for (c,) in tiny_build.query("select distinct courseid from marts.mart_student_current")
+        c for (c,) in web_build.query("select distinct courseid from marts.mart_student_current")
     }
     for a, a_courses in sorted(grants.items(), key=lambda kv: (len(kv[1]), kv[0])):
         for b, b_courses in sorted(grants.items()):
@@ -47,13 +47,13 @@ def access(tiny_build) -> dict:
                 other = min(others)
                 hidden_students = {
                     u
-                    for (u,) in tiny_build.query(
+                    for (u,) in web_build.query(
                         f"select distinct userid from marts.mart_student_activity "
                         f"where courseid not in ({', '.join(map(str, sorted(a_courses)))})"
                     )
                 } - {
                     u
-                    for (u,) in tiny_build.query(
+                    for (u,) in web_build.query(
                         f"select distinct userid from marts.mart_student_activity "
                         f"where courseid in ({', '.join(map(str, sorted(a_courses)))})"
                     )
@@ -151,7 +151,7 @@ def test_sign_out_needs_the_session_token(web_settings, access):
 # --------------------------------------------------------------------------- access rules
 
 
-def test_my_courses_are_exactly_mine(client_a, access, tiny_build):
+def test_my_courses_are_exactly_mine(client_a, access, web_build):
     page = client_a.get("/courses")
     assert page.status_code == 200
     shown = {int(c) for c in re.findall(r'data-courseid="(\d+)"', page.text)}
@@ -159,14 +159,14 @@ def test_my_courses_are_exactly_mine(client_a, access, tiny_build):
     api = {row["courseid"]: row for row in client_a.get("/api/v1/courses").json()}
     assert set(api) == access["a_courses"]
     expected = dict(
-        tiny_build.query(
+        web_build.query(
             "select courseid, count(*) from marts.mart_student_current group by courseid"
         )
     )
     assert {c: row["n_students"] for c, row in api.items()} == {
         c: expected.get(c, 0) for c in access["a_courses"]
     }
-    [(as_of,)] = tiny_build.query("select as_of from intermediate.int_as_of_resolved")
+    [(as_of,)] = web_build.query("select as_of from intermediate.int_as_of_resolved")
     assert {row["as_of"] for row in api.values()} == {as_of}
     assert 'id="as-of"' in page.text
 
@@ -222,9 +222,9 @@ def test_duckdb_views_filter_on_the_connection_variable(web_published, access):
 # --------------------------------------------------------------------------- course page
 
 
-def test_course_page_filters_sort_and_csv(client_a, access, tiny_build):
+def test_course_page_filters_sort_and_csv(client_a, access, web_build):
     course = access["a_course"]
-    rows = tiny_build.query_df(
+    rows = web_build.query_df(
         f"""
         select userid, category, change_direction, p_dropout, previous_run_category
         from marts.mart_student_current where courseid = {course}
@@ -278,9 +278,9 @@ def test_filter_and_sort_keeps_missing_values_last():
 # --------------------------------------------------------------------------- student card
 
 
-def test_student_card_history_reasons_and_medians(client_a, access, tiny_build):
+def test_student_card_history_reasons_and_medians(client_a, access, web_build):
     course = access["a_course"]
-    [(userid, course_week, reason_feature, reason_value)] = tiny_build.query(
+    [(userid, course_week, reason_feature, reason_value)] = web_build.query(
         f"""
         select s.userid, s.course_week, s.reason_1_feature, s.reason_1_value
         from marts.mart_student_scores s
@@ -292,7 +292,7 @@ def test_student_card_history_reasons_and_medians(client_a, access, tiny_build):
     )
     values = [
         v
-        for (v,) in tiny_build.query(
+        for (v,) in web_build.query(
             f"select cast({reason_feature} as double) from marts.fct_enrolment_week_features "
             f"where courseid = {course} and course_week = {course_week}"
         )
@@ -302,7 +302,7 @@ def test_student_card_history_reasons_and_medians(client_a, access, tiny_build):
     assert page.status_code == 200
     card = page.text[page.text.index(f'data-courseid="{course}"') :]
     assert 'class="history-chart"' in card and "<polyline" in card
-    n_weeks = tiny_build.query(
+    n_weeks = web_build.query(
         f"select count(*) from marts.mart_student_activity where courseid = {course} "
         f"and userid = {userid}"
     )[0][0]
@@ -331,9 +331,9 @@ def test_student_card_history_reasons_and_medians(client_a, access, tiny_build):
     assert f"{first['course_median']:.2f}" in card
 
 
-def test_api_progress_is_the_scores_mart(client_a, access, tiny_build):
+def test_api_progress_is_the_scores_mart(client_a, access, web_build):
     course = access["a_course"]
-    [(userid, week, p_dropout, p_completion, category)] = tiny_build.query(
+    [(userid, week, p_dropout, p_completion, category)] = web_build.query(
         f"""
         select s.userid, s.course_week, s.p_dropout, s.p_completion, a.category
         from marts.mart_student_scores s

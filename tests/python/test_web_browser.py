@@ -70,16 +70,16 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def teachers(tiny_build) -> dict:
+def teachers(web_build) -> dict:
     """Teacher A, a running course of A's, and teacher B who may not see that course."""
     grants: dict[str, set[int]] = {}
-    for username, courseid in tiny_build.query(
+    for username, courseid in web_build.query(
         "select username, courseid from marts.mart_course_access"
     ):
         grants.setdefault(username, set()).add(courseid)
     worsened = {
         c
-        for (c,) in tiny_build.query(
+        for (c,) in web_build.query(
             "select distinct courseid from marts.mart_student_current "
             "where change_direction = 'worsened'"
         )
@@ -100,7 +100,7 @@ def _sign_in(page, base: str, username: str) -> None:
     assert page.inner_text("#signed-in-as") == username
 
 
-def test_teacher_journey_in_a_real_browser(server, browser, teachers, tiny_build):
+def test_teacher_journey_in_a_real_browser(server, browser, teachers, web_build):
     context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     a, course = teachers["a"], teachers["course"]
@@ -117,7 +117,7 @@ def test_teacher_journey_in_a_real_browser(server, browser, teachers, tiny_build
     n_all = page.locator("tr[data-userid]").count()
     assert (
         n_all
-        == tiny_build.query(
+        == web_build.query(
             f"select count(*) from marts.mart_student_current where courseid = {course}"
         )[0][0]
     )
@@ -129,7 +129,7 @@ def test_teacher_journey_in_a_real_browser(server, browser, teachers, tiny_build
     page.wait_for_url("**worsened=1**")
     worsened = {
         u
-        for (u,) in tiny_build.query(
+        for (u,) in web_build.query(
             f"select userid from marts.mart_student_current where courseid = {course} "
             "and change_direction = 'worsened'"
         )
@@ -146,7 +146,7 @@ def test_teacher_journey_in_a_real_browser(server, browser, teachers, tiny_build
     page.wait_for_url("**sort=p_dropout**dir=desc**")
     order = ids()
     p = dict(
-        tiny_build.query(
+        web_build.query(
             f"select userid, p_dropout from marts.mart_student_current where courseid = {course}"
         )
     )
@@ -170,7 +170,7 @@ def test_teacher_journey_in_a_real_browser(server, browser, teachers, tiny_build
     assert chart.is_visible()
     assert (
         chart.locator("rect.band").count()
-        == tiny_build.query(
+        == web_build.query(
             f"select count(*) from marts.mart_student_activity where courseid = {course} "
             f"and userid = {order[0]}"
         )[0][0]

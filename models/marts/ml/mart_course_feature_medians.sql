@@ -45,7 +45,7 @@ features_long as (
                 {%- endif %}
             {%- endfor %}
         end as feature_value
-    from {{ ref('int_enrolment_week_features') }} as week_features
+    from {{ ref('fct_enrolment_week_features') }} as week_features
     inner join current_weeks
         on week_features.courseid = current_weeks.courseid
             and week_features.course_week = current_weeks.course_week
