@@ -123,10 +123,10 @@
 {%- endmacro %}
 
 {#-
-    What a Moodle staging model selects from (`select * from {{ moodle_source('user') }} as raw_table`):
+    What a Moodle staging model selects from (`select * from {{ moodle_source('user') }}`):
     the raw table itself when it has every contract column; else a subquery with the
     contract's columns, NULL (typed) for the missing optional ones; an empty typed
-    subquery when an optional table is missing. A missing required table or column is
+    subquery when an optional table is missing (subqueries carry their alias, raw_<table>). A missing required table or column is
     left to fail: check_moodle_source (on-run-start) has already said which.
 -#}
 {% macro moodle_source(table) -%}
@@ -144,7 +144,7 @@
         {%- for column in spec.columns -%}
             {%- do selected.append('cast(null as ' ~ moodle_contract_type(column.data_type) ~ ') as ' ~ adapter.quote(column.name)) -%}
         {%- endfor -%}
-        {{ return('(select ' ~ (selected | join(', ')) ~ ' where 1 = 0)') }}
+        {{ return('(select ' ~ (selected | join(', ')) ~ ' where 1 = 0) as raw_' ~ table) }}
     {%- endif -%}
     {%- set missing = [] -%}
     {%- for column in spec.columns if column.name not in present -%}
@@ -161,5 +161,5 @@
             {%- do selected.append('cast(null as ' ~ moodle_contract_type(column.data_type) ~ ') as ' ~ adapter.quote(column.name)) -%}
         {%- endif -%}
     {%- endfor -%}
-    {{ return('(select ' ~ (selected | join(', ')) ~ ' from ' ~ relation ~ ' as raw_source)') }}
+    {{ return('(select ' ~ (selected | join(', ')) ~ ' from ' ~ relation ~ ' as raw_source) as raw_' ~ table) }}
 {%- endmacro %}

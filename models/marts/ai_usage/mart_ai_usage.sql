@@ -16,7 +16,10 @@ actions_in_range as (
 
 ),
 
-{{ ai_usage_aggregate_ctes('actions_in_range', ['provider', 'actionname', 'model', 'timefrom', 'timeto', 'timefrom_basis']) }},
+{{ ai_usage_aggregate_ctes(
+    'actions_in_range',
+    ['provider', 'actionname', 'model', 'timefrom', 'timeto', 'timefrom_basis']
+) }},
 
 final as (
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ moodle_source('assign') }} as raw_table
+    select * from {{ moodle_source('assign') }}
 
 ),
 

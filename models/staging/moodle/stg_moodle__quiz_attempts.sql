@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ moodle_source('quiz_attempts') }} as raw_table
+    select * from {{ moodle_source('quiz_attempts') }}
 
 ),
 

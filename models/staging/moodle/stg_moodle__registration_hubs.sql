@@ -8,7 +8,7 @@ with
 
 source as (
 
-    select * from {{ moodle_source('registration_hubs') }} as raw_table
+    select * from {{ moodle_source('registration_hubs') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ moodle_source('user_preferences') }} as raw_table
+    select * from {{ moodle_source('user_preferences') }}
 
 ),
 
