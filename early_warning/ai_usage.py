@@ -1,8 +1,9 @@
-"""The AI usage report as the JSON document Moodle sends at site registration.
+"""The AI usage report as the JSON text Moodle sends at site registration.
 
 Moodle (MDL-82626, ``core\\hub\\registration::get_ai_usage_data``) reports, for the
 actions of ``ai_action_register`` whose ``timecompleted`` lies in
-``[timefrom, timeto]`` (both inclusive)::
+``[timefrom, timeto]`` (both inclusive; ``timefrom`` is the site's last confirmed
+registration update, or 7 days before now for a site that is not registered)::
 
     {
       "<provider>": {
@@ -10,17 +11,22 @@ actions of ``ai_action_register`` whose ``timecompleted`` lies in
           "success_count": 3,
           "fail_count": 1,
           "predominant_error": 403,   # only when there are failures with an errorcode
-          "average_time": 15          # only when there are successes; seconds, rounded
+          "average_time": 15.0,       # only when there are successes; PHP round() (a float)
+          "models": {"<model>": {"count": 4}}   # Moodle 5.x only; NULL model: "unknown"
         }
       },
       "time_range": {"timefrom": 1699395200, "timeto": 1700000000}
     }
 
-and nothing at all (an empty document) when no action completed in the range.
-This module builds the same document from the dbt marts ``mart_ai_usage_by_action``
-(Moodle's grain) and ``mart_ai_usage`` (per model). As an extension, each action
-also carries ``"models": {"<model>": {same figures}}`` (``unknown`` for actions
-without a model); ``--without-models`` gives Moodle's exact shape.
+and an empty string when no action completed in the range. Moodle sends
+``json_encode($data)``: compact, ``/`` escaped as ``\\/``, non-ASCII as ``\\uXXXX``,
+providers, actions and models in the order Moodle first meets them reading the
+rows in id order. :func:`moodle_json` writes exactly those bytes for the shape
+of Moodle 4.5 (no ``models``) or 5.x (``--moodle-version``, default the newer).
+
+The project's richer per-model figures (success/fail counts, predominant error and
+average time per model) stay in the mart ``mart_ai_usage`` and behind the explicit
+``--detailed-models`` option (not a shape Moodle sends).
 
 No personal data: the marts have no user ids, context ids or error messages, and
 the document only has the keys above.
@@ -64,6 +70,7 @@ ACTION_COLUMNS: tuple[str, ...] = (
     "average_time",
     "timefrom",
     "timeto",
+    "first_register_id",
 )
 MODEL_COLUMNS: tuple[str, ...] = (
     "provider",
@@ -75,7 +82,16 @@ MODEL_COLUMNS: tuple[str, ...] = (
     "average_time",
     "timefrom",
     "timeto",
+    "first_register_id",
 )
+
+#: The shapes of the document: what Moodle 4.5 sends (no models), what Moodle 5.x
+#: sends (models with a count), and the project's richer per-model figures.
+MOODLE_45 = "4.5"
+MOODLE_50 = "5.0"
+DETAILED = "detailed"
+MOODLE_VERSIONS: tuple[str, ...] = (MOODLE_45, MOODLE_50)
+DEFAULT_MOODLE_VERSION = MOODLE_50
 
 #: Keys that would identify people; none may appear in the document or the marts.
 PERSONAL_KEYS = frozenset(
@@ -111,9 +127,10 @@ def _optional_int(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
-def _figures(row: Row) -> dict[str, int]:
-    """One action's (or model's) figures, keyed and filled as Moodle does."""
-    figures = {
+def _figures(row: Row) -> dict[str, int | float]:
+    """One action's (or model's) figures, keyed, filled and typed as Moodle does:
+    ``average_time`` is PHP's ``round()`` of the mean, a float (``15.0``)."""
+    figures: dict[str, int | float] = {
         "success_count": int(row["success_count"]),
         "fail_count": int(row["fail_count"]),
     }
@@ -122,7 +139,7 @@ def _figures(row: Row) -> dict[str, int]:
         figures["predominant_error"] = predominant_error
     average_time = _optional_int(row["average_time"])
     if average_time is not None:
-        figures["average_time"] = average_time
+        figures["average_time"] = float(average_time)
     return figures
 
 
@@ -134,54 +151,83 @@ def _time_range(rows: Sequence[Row]) -> dict[str, int]:
     return {"timefrom": timefrom, "timeto": timeto}
 
 
+def _first_met(row: Row) -> tuple:
+    """Moodle's order: the first ai_action_register id of the row (rows without it last)."""
+    first = row.get("first_register_id")
+    return (first is None, 0 if first is None else int(first))
+
+
 def build_ai_usage_document(
     action_rows: Iterable[Row],
     model_rows: Iterable[Row] | None = None,
+    shape: str | None = None,
 ) -> dict[str, Any]:
     """Moodle's AI usage document from mart rows (a pure function).
 
     ``action_rows`` are rows of ``mart_ai_usage_by_action`` (provider x action);
-    ``model_rows`` rows of ``mart_ai_usage`` (provider x action x model), nested
-    under each action as ``models`` when given (``None``: Moodle's exact shape).
-    Providers, actions and models are sorted by name; ``time_range`` comes last,
-    as in Moodle. No rows: an empty document (Moodle then sends nothing).
-    Raises ValueError when the two sets of rows do not describe the same report.
+    ``model_rows`` rows of ``mart_ai_usage`` (provider x action x model). ``shape``:
+    ``"4.5"`` (Moodle 4.5: no models), ``"5.0"`` (Moodle 5.x: ``"models": {"<model>":
+    {"count": n}}`` under each action, n = successes + failures) or ``"detailed"``
+    (the project's extension: every figure per model); default ``"5.0"`` with
+    model rows, ``"4.5"`` without. Providers, actions and models come in the order
+    Moodle meets them (their first ``ai_action_register`` id, column
+    ``first_register_id``), ``time_range`` last. No rows: an empty document (Moodle
+    then sends an empty string). Raises ValueError when the rows do not describe
+    one report.
     """
     actions = list(action_rows)
     models = None if model_rows is None else list(model_rows)
+    shape = shape or (MOODLE_45 if models is None else MOODLE_50)
+    if shape not in (*MOODLE_VERSIONS, DETAILED):
+        raise ValueError(f"unknown shape {shape!r}: use 4.5, 5.0 or detailed")
+    if shape != MOODLE_45 and models is None:
+        raise ValueError(f"the {shape} shape needs the rows of {MODEL_RELATION}")
     if not actions:
         if models:
             raise ValueError(f"{MODEL_RELATION} has rows but {ACTION_RELATION} has none")
         return {}
 
     time_range = _time_range(actions)
-    document: dict[str, Any] = {}
-    for row in sorted(actions, key=lambda r: (r["provider"], r["actionname"])):
-        provider = document.setdefault(str(row["provider"]), {})
+    provider_first: dict[str, tuple] = {}
+    for row in actions:
+        key = str(row["provider"])
+        provider_first[key] = min(provider_first.get(key, _first_met(row)), _first_met(row))
+    document: dict[str, Any] = {
+        provider: {} for provider in sorted(provider_first, key=lambda p: (provider_first[p], p))
+    }
+    for row in sorted(actions, key=lambda r: (_first_met(r), str(r["actionname"]))):
+        provider = document[str(row["provider"])]
         if row["actionname"] in provider:
             raise ValueError(f"duplicate action row: {row['provider']}/{row['actionname']}")
         provider[str(row["actionname"])] = _figures(row)
 
-    if models is not None:
+    if shape != MOODLE_45:
         if models and _time_range(models) != time_range:
             raise ValueError(
                 f"{MODEL_RELATION} and {ACTION_RELATION} cover different time ranges: "
                 f"rebuild both ({_BUILD_HINT})"
             )
+        totals: dict[tuple[str, str], list[int]] = {}
         for action in (a for p in document.values() for a in p.values()):
             action["models"] = {}
-        for row in sorted(models, key=lambda r: (r["provider"], r["actionname"], r["model"])):
+        for row in sorted(models, key=lambda r: (_first_met(r), str(r["model"]))):
             action = document.get(str(row["provider"]), {}).get(str(row["actionname"]))
             if action is None:
                 raise ValueError(
                     f"{MODEL_RELATION} has {row['provider']}/{row['actionname']}, "
                     f"{ACTION_RELATION} has not"
                 )
-            action["models"][str(row["model"])] = _figures(row)
+            figures = _figures(row)
+            total = totals.setdefault((str(row["provider"]), str(row["actionname"])), [0, 0])
+            total[0] += figures["success_count"]
+            total[1] += figures["fail_count"]
+            if shape == MOODLE_50:
+                figures = {"count": figures["success_count"] + figures["fail_count"]}
+            action["models"][str(row["model"])] = figures
         for provider_name, provider in document.items():
             for action_name, action in provider.items():
-                for count in ("success_count", "fail_count"):
-                    total = sum(m[count] for m in action["models"].values())
+                success, fail = totals.get((provider_name, action_name), [0, 0])
+                for count, total in (("success_count", success), ("fail_count", fail)):
                     if total != action[count]:
                         raise ValueError(
                             f"{provider_name}/{action_name}: {count} is {action[count]} "
@@ -190,6 +236,15 @@ def build_ai_usage_document(
 
     document["time_range"] = time_range
     return document
+
+
+def moodle_json(document: Mapping[str, Any]) -> str:
+    """The document as the bytes Moodle sends (``aiusage`` of the registration data):
+    PHP's ``json_encode`` (compact, ``/`` escaped, non-ASCII as ``\\uXXXX``), and an
+    empty string for an empty document (Moodle: ``!empty($data) ? json_encode($data) : ''``)."""
+    if not document:
+        return ""
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=True).replace("/", "\\/")
 
 
 def personal_keys_in(document: Any) -> set[str]:
@@ -207,7 +262,10 @@ def personal_keys_in(document: Any) -> set[str]:
 
 
 def dumps(document: Mapping[str, Any], indent: int | None = 2) -> str:
-    """The document as JSON text (ending with a newline)."""
+    """The document as indented JSON text for people (ending with a newline); an empty
+    document is an empty string, as Moodle sends it. Moodle's own bytes: moodle_json()."""
+    if not document:
+        return ""
     return json.dumps(document, indent=indent) + "\n"
 
 
@@ -307,14 +365,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
     parser.add_argument(
+        "--moodle-version",
+        choices=MOODLE_VERSIONS,
+        default=DEFAULT_MOODLE_VERSION,
+        help="write the report byte for byte as this Moodle version sends it: 4.5 (no "
+        "models) or 5.0 (5.x: a count per model under each action); default: "
+        f"{DEFAULT_MOODLE_VERSION}",
+    )
+    parser.add_argument(
         "--without-models",
         action="store_true",
-        help="leave out the per-model breakdown (Moodle's exact shape)",
+        help="same as --moodle-version 4.5",
     )
-    parser.add_argument("--indent", type=int, default=2, help="JSON indent (default: 2)")
+    parser.add_argument(
+        "--detailed-models",
+        action="store_true",
+        help="every figure per model (success and fail counts, predominant error, average "
+        "time) under each action: the project's extension, not a shape Moodle sends",
+    )
+    parser.add_argument(
+        "--indent",
+        type=int,
+        default=None,
+        help="indent the JSON for people (default: compact, Moodle's exact bytes)",
+    )
     args = parser.parse_args(argv)
 
-    with_models = not args.without_models
+    if args.detailed_models and args.without_models:
+        parser.error("--detailed-models and --without-models exclude each other")
+    shape = MOODLE_45 if args.without_models else args.moodle_version
+    if args.detailed_models:
+        shape = DETAILED
+    with_models = shape != MOODLE_45
     try:
         if args.postgres:
             schema = args.schema or Schemas.postgres().marts
@@ -324,16 +406,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             actions, models = read_marts_duckdb(
                 path, args.schema or Schemas.duckdb().marts, with_models
             )
-        document = build_ai_usage_document(actions, models)
+        document = build_ai_usage_document(actions, models, shape)
     except (FileNotFoundError, ValueError, MartsUnavailable, WarehouseError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 
-    text = dumps(document, indent=args.indent)
+    text = moodle_json(document) if args.indent is None else dumps(document, args.indent)
+    if not text:
+        print(
+            "no AI action completed in the report's time range: Moodle then sends an empty "
+            "string (written as such, no JSON)",
+            file=sys.stderr,
+        )
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+        if text and not text.endswith("\n") and sys.stdout.isatty():
+            sys.stdout.write("\n")
     return 0
 
 

@@ -39,7 +39,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from early_warning.moodle_schema import TABLES
+from early_warning.moodle_schema import OPTIONAL_COLUMNS, OPTIONAL_TABLES, TABLES
 from early_warning.warehouse import (  # noqa: F401  (re-exported: the loader's public API)
     PgSettings,
     WarehouseError,
@@ -73,12 +73,19 @@ BATCH_ROWS = 100_000
 
 
 def source_files(source: Path, fmt: str) -> dict[str, Path]:
-    """The file of every contract table in ``source``; LoaderError naming all missing ones."""
+    """The file of every contract table in ``source``; LoaderError naming all missing
+    required ones. Optional tables (moodle_schema.OPTIONAL_TABLES) without a file are
+    left out: not loaded, dbt reads them as empty (with a warning)."""
     if fmt not in ("parquet", "csv"):
         raise LoaderError(f"--format must be 'parquet' or 'csv', not '{fmt}'")
     if not source.is_dir():
         raise LoaderError(f"source folder {source} does not exist (or is not a folder)")
     files = {table: source / f"{table}.{fmt}" for table in TABLES}
+    files = {
+        table: path
+        for table, path in files.items()
+        if path.is_file() or table not in OPTIONAL_TABLES
+    }
     missing = [path.name for path in files.values() if not path.is_file()]
     if missing:
         other = "csv" if fmt == "parquet" else "parquet"
@@ -127,11 +134,15 @@ def read_batches(table: str, path: Path, fmt: str, batch_rows: int = BATCH_ROWS)
     import pyarrow as pa
 
     schema = _arrow_schema(table)
-    wanted = schema.names
     present = _file_columns(path, fmt)
-    missing = [name for name in wanted if name not in present]
+    optional = OPTIONAL_COLUMNS.get(table, frozenset())
+    missing = [name for name in schema.names if name not in present and name not in optional]
     if missing:
-        raise LoaderError(f"{path}: columns missing for table {table}: {', '.join(missing)}")
+        raise LoaderError(
+            f"{path}: columns missing for table {table}: {', '.join(missing)}"
+            f" (optional, loaded as NULL when missing: {', '.join(sorted(optional)) or 'none'})"
+        )
+    wanted = [name for name in schema.names if name in present]
 
     if fmt == "parquet":
         import pyarrow.parquet as pq
@@ -145,7 +156,7 @@ def read_batches(table: str, path: Path, fmt: str, batch_rows: int = BATCH_ROWS)
             path,
             read_options=pcsv.ReadOptions(block_size=1 << 24),
             convert_options=pcsv.ConvertOptions(
-                column_types=schema,
+                column_types={name: schema.field(name).type for name in wanted},
                 include_columns=wanted,
                 strings_can_be_null=True,
                 null_values=[""],
@@ -156,6 +167,9 @@ def read_batches(table: str, path: Path, fmt: str, batch_rows: int = BATCH_ROWS)
         for batch in batches:
             columns = []
             for field, (_, kind) in zip(schema, TABLES[table], strict=True):
+                if field.name not in wanted:  # an optional column the file lacks
+                    columns.append(pa.nulls(batch.num_rows, field.type))
+                    continue
                 column = batch.column(batch.schema.get_field_index(field.name))
                 if column.type != field.type:
                     try:

@@ -189,6 +189,41 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("name", "string"),
         ("value", "string"),
     ],
+    # the site's registration with the moodle.org sites directory: the AI usage report
+    # counts from its last confirmed update (never read: token, secret)
+    "registration_hubs": [
+        ("id", "int64"),
+        ("huburl", "string"),
+        ("confirmed", "int64"),
+        ("timemodified", "int64"),
+    ],
+}
+
+#: Tables a Moodle site may lack: a missing one is read as empty, with one warning at the
+#: start of the run and a row in mart_data_quality (README "Source contract").
+#: ai_action_register exists from Moodle 4.5, registration_hubs holds rows only on
+#: registered sites, the quiz tables only where the quiz module is installed, and
+#: user_preferences is only needed for the Telegram chat ids.
+OPTIONAL_TABLES: frozenset[str] = frozenset(
+    {"ai_action_register", "registration_hubs", "quiz", "quiz_attempts", "user_preferences"}
+)
+
+#: Columns the pipeline reads but can do without (read as NULL when an export lacks them):
+#: table -> columns. Every other column the staging models read is required; columns of
+#: TABLES that no staging model reads (user.description, user.picture) are not checked.
+OPTIONAL_COLUMNS: dict[str, frozenset[str]] = {
+    # profile fields: only shown; lang picks the message language (NULL: English)
+    "user": frozenset({"lang", "institution", "department", "city", "country", "lastaccess"}),
+    "logstore_standard_log": frozenset({"origin"}),
+    "assign": frozenset({"cutoffdate"}),
+    # ai_action_register.model appears with Moodle 5.0's per-model report (NULL: 'unknown');
+    # who did what, and the error text, never leave staging
+    "ai_action_register": frozenset({"model", "actionid", "userid", "contextid", "errormessage"}),
+}
+
+#: Columns of TABLES the pipeline never reads (not checked, not required).
+UNUSED_COLUMNS: dict[str, frozenset[str]] = {
+    "user": frozenset({"description", "picture"}),
 }
 
 #: Moodle's preference name for the Telegram chat id (message_telegram plugin).
@@ -198,3 +233,15 @@ TELEGRAM_CHAT_PREFERENCE = "message_processor_telegram_chatid"
 def column_names(table: str) -> list[str]:
     """The ordered column names of one contract table."""
     return [name for name, _ in TABLES[table]]
+
+
+def required_columns(table: str) -> list[str]:
+    """The columns of one table that an export must have (the pipeline reads them)."""
+    skip = OPTIONAL_COLUMNS.get(table, frozenset()) | UNUSED_COLUMNS.get(table, frozenset())
+    return [name for name in column_names(table) if name not in skip]
+
+
+def read_columns(table: str) -> list[str]:
+    """The columns of one table the pipeline reads (required or optional)."""
+    unused = UNUSED_COLUMNS.get(table, frozenset())
+    return [name for name in column_names(table) if name not in unused]

@@ -4,10 +4,16 @@
 -#}
 
 {#-
-    The report's time range as SQL expressions of the run's as_of column. Defaults
-    (like Moodle for a site that was never registered): timeto = as_of,
-    timefrom = timeto - 7 days. Both bounds are inclusive (Moodle:
-    timecompleted >= :timefrom AND timecompleted <= :timeto).
+    The report's time range as SQL expressions of the run's as_of column and of the
+    time of the site's last confirmed registration update (Moodle's
+    core\hub\registration::get_ai_usage_time_range(): registration_hubs.timemodified
+    where confirmed = 1 for the moodle.org hub; NULL when the site is not
+    registered). Like Moodle: timeto = "now" (as_of); timefrom = the last
+    registration update, or timeto - 7 days for a site that is not registered (or
+    whose registration update is later than as_of: a range cannot start after it
+    ends). The vars ai_usage_timefrom / ai_usage_timeto override either bound.
+    Both bounds are inclusive (Moodle: timecompleted >= :timefrom AND
+    timecompleted <= :timeto).
 -#}
 {% macro ai_usage_timeto(as_of_column) -%}
     {%- set timeto = var_as_epoch('ai_usage_timeto') -%}
@@ -18,7 +24,7 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro ai_usage_timefrom(as_of_column) -%}
+{% macro ai_usage_timefrom(as_of_column, registered_at_column='null') -%}
     {%- set timefrom = var_as_epoch('ai_usage_timefrom') -%}
     {%- set timeto = var_as_epoch('ai_usage_timeto') -%}
     {%- if timefrom is not none and timeto is not none and timefrom > timeto -%}
@@ -27,18 +33,37 @@
         ) }}
     {%- endif -%}
     {%- if timefrom is none -%}
-        ({{ ai_usage_timeto(as_of_column) }} - {{ seconds_per_week() }})
+        case
+            when {{ registered_at_column }} <= {{ ai_usage_timeto(as_of_column) }}
+                then cast({{ registered_at_column }} as {{ dbt.type_bigint() }})
+            else {{ ai_usage_timeto(as_of_column) }} - {{ seconds_per_week() }}
+        end
     {%- else -%}
         cast({{ timefrom }} as {{ dbt.type_bigint() }})
     {%- endif -%}
 {%- endmacro %}
 
-{#- The model name of an action: 'unknown' when Moodle recorded none (NULL or blank). -#}
+{#- Where timefrom came from: 'var' (ai_usage_timefrom), 'last_registration_update' or 'last_7_days'. -#}
+{% macro ai_usage_timefrom_basis(as_of_column, registered_at_column='null') -%}
+    {%- if var_as_epoch('ai_usage_timefrom') is not none -%}
+        cast('var' as {{ dbt.type_string() }})
+    {%- else -%}
+        cast(
+            case
+                when {{ registered_at_column }} <= {{ ai_usage_timeto(as_of_column) }}
+                    then 'last_registration_update'
+                else 'last_7_days'
+            end as {{ dbt.type_string() }}
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    The model name of an action as Moodle 5.x reports it ($action->model ?? 'unknown'):
+    'unknown' when Moodle recorded none (NULL); an empty string stays ''.
+-#}
 {% macro ai_usage_model_name(model_column) -%}
-    case
-        when {{ model_column }} is null or trim({{ model_column }}) = '' then 'unknown'
-        else {{ model_column }}
-    end
+    coalesce({{ model_column }}, 'unknown')
 {%- endmacro %}
 
 {#-
@@ -66,15 +91,18 @@
 
 {#-
     The aggregation CTEs shared by the AI usage marts, over a CTE `from_cte` with
-    one row per action and the columns of `group_columns`, is_success, errorcode
-    and duration_seconds. Defines three CTEs (each keyed by group_columns):
+    one row per action and the columns of `group_columns`, ai_action_id, is_success,
+    errorcode and duration_seconds. Defines three CTEs (each keyed by group_columns):
       usage_counts       success_count, fail_count, success_time (sum of the
-                         durations of successful actions)
+                         durations of successful actions), first_register_id (the
+                         group's smallest ai_action_register.id: Moodle lists
+                         providers, actions and models in the order it first meets
+                         them, reading the rows in id order)
       error_counts       failures per errorcode (failures without errorcode are
                          not counted, as in Moodle, where array_count_values skips NULLs)
-      predominant_errors the most frequent errorcode; ties go to the SMALLEST code
-                         (Moodle keeps whichever code it met first, which depends on
-                         row order; we make it deterministic)
+      predominant_errors the most frequent errorcode; a tie goes to the code met
+                         FIRST in id order, as in Moodle (array_count_values keeps
+                         first-seen order and PHP 8's arsort is stable)
 -#}
 {% macro ai_usage_aggregate_ctes(from_cte, group_columns) -%}
     {%- set keys = group_columns | join(', ') -%}
@@ -84,7 +112,8 @@ usage_counts as (
         {{ keys }},
         cast(sum(case when is_success then 1 else 0 end) as {{ dbt.type_bigint() }}) as success_count,
         cast(sum(case when is_success then 0 else 1 end) as {{ dbt.type_bigint() }}) as fail_count,
-        sum(case when is_success then duration_seconds end) as success_time
+        sum(case when is_success then duration_seconds end) as success_time,
+        min(ai_action_id) as first_register_id
     from {{ from_cte }}
     group by {{ keys }}
 
@@ -95,7 +124,8 @@ error_counts as (
     select
         {{ keys }},
         errorcode,
-        cast(count(*) as {{ dbt.type_bigint() }}) as n_failures
+        cast(count(*) as {{ dbt.type_bigint() }}) as n_failures,
+        min(ai_action_id) as first_register_id
     from {{ from_cte }}
     where not is_success and errorcode is not null
     group by {{ keys }}, errorcode
@@ -109,7 +139,7 @@ ranked_errors as (
         errorcode,
         row_number() over (
             partition by {{ keys }}
-            order by n_failures desc, errorcode asc
+            order by n_failures desc, first_register_id asc
         ) as error_rank
     from error_counts
 

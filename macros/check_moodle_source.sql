@@ -1,6 +1,10 @@
 {#-
-    on-run-start: make sure every raw Moodle table the project reads exists
-    before anything runs, and say which are missing and how to fix it.
+    on-run-start: check the raw Moodle tables against the source contract, by table
+    and by column (macros/moodle_source.sql), before anything runs. A missing
+    required table or column stops the run with one message naming each table and
+    every missing column (and the table's optional columns); missing optional tables
+    and columns give one warning and are read as empty / NULL (counted in
+    mart_data_quality).
     files mode (DuckDB): <moodle_files_path>/<table>.<moodle_files_format>;
     database mode: <moodle_schema>.<moodle_table_prefix><table>.
 -#}
@@ -11,9 +15,10 @@
     {%- if lms_source() != 'moodle' -%}
         {{ return('') }}
     {%- endif -%}
+    {%- set contract = moodle_source_contract() -%}
     {%- set required = [] -%}
-    {%- for node in graph.sources.values() if node.source_name == 'moodle' -%}
-        {%- do required.append(node.name) -%}
+    {%- for name, spec in contract.items() if not spec.optional -%}
+        {%- do required.append(name) -%}
     {%- endfor -%}
     {%- set mode = var('moodle_source') -%}
     {%- if mode == 'files' -%}
@@ -78,5 +83,48 @@
             "moodle_source must be 'files' or 'database', not '" ~ mode ~ "'."
         ) }}
     {%- endif -%}
+    {{ check_moodle_source_columns() }}
     {{ return('') }}
+{% endmacro %}
+
+{#-
+    The column part of the check (the tables are there): every missing required
+    column fails the run, named with its table; missing optional tables and columns
+    are listed in one warning.
+-#}
+{% macro check_moodle_source_columns() %}
+    {%- set where = "moodle_files_path '" ~ var('moodle_files_path') ~ "'" if var('moodle_source') == 'files'
+        else "schema '" ~ var('moodle_schema') ~ "' (prefix '" ~ var('moodle_table_prefix') ~ "')" -%}
+    {%- set missing_required = {} -%}
+    {%- set optional_of = {} -%}
+    {%- set missing_optional = [] -%}
+    {%- for gap in moodle_source_gaps() -%}
+        {%- if gap.optional -%}
+            {%- do missing_optional.append(gap.table if gap.column is none else gap.table ~ '.' ~ gap.column) -%}
+        {%- elif gap.column is not none -%}
+            {%- do missing_required.setdefault(gap.table, []).append(gap.column) -%}
+            {%- do optional_of.update({gap.table: gap.optional_columns}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if missing_required -%}
+        {%- set lines = [] -%}
+        {%- for table, columns in missing_required.items() -%}
+            {%- set optional = optional_of[table] -%}
+            {%- do lines.append("table " ~ table ~ " lacks the required column" ~ ("s " if columns | length > 1 else " ")
+                ~ (columns | join(', ')) ~ " (optional columns of " ~ table ~ ", read as NULL when missing: "
+                ~ ((optional | join(', ')) if optional else 'none') ~ ")") -%}
+        {%- endfor -%}
+        {{ exceptions.raise_compiler_error(
+            "Raw Moodle tables in " ~ where ~ " do not match the source contract: " ~ (lines | join('; '))
+            ~ ". Export these columns with Moodle's own names (README 'Source contract' lists what each"
+            ~ " table needs), then run again."
+        ) }}
+    {%- endif -%}
+    {%- if missing_optional -%}
+        {{ log(
+            "Warning: optional Moodle tables/columns missing in " ~ where ~ ", read as empty (tables) or NULL"
+            ~ " (columns): " ~ (missing_optional | join(', ')) ~ ". The build goes on; mart_data_quality"
+            ~ " counts them (README 'Source contract').", info=True
+        ) }}
+    {%- endif -%}
 {% endmacro %}

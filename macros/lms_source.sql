@@ -39,6 +39,8 @@
       as_of_default               one row: as_of, as_of_origin (the default "now" when the var as_of is empty)
       enrolment_labels            the columns of fct_enrolment_outcomes (the source's label rules)
       ai_actions                  the columns of stg_moodle__ai_actions (Moodle only: the AI usage marts)
+      registration_hubs           the columns of stg_moodle__registration_hubs (Moodle only: the AI usage range)
+      source_gaps                 source_table, check_name, n_rows: optional tables / columns the source lacks
 -#}
 {% macro lms_ref(entity) -%}
     {%- set source_name = lms_source() -%}
@@ -51,7 +53,7 @@
 
 {#- The entities whose Moodle version is a model of models/intermediate/lms/moodle, not staging. -#}
 {% macro moodle_mapped_entities() -%}
-    {{ return(['role_assignments', 'user_enrolments', 'as_of_default', 'enrolment_labels']) }}
+    {{ return(['role_assignments', 'user_enrolments', 'as_of_default', 'enrolment_labels', 'source_gaps']) }}
 {%- endmacro %}
 
 {#-

@@ -186,6 +186,7 @@ class _TableWriting:
         self._write_grades(out)
         self._write_ai(out)
         self._write_preferences(out)
+        self._write_registration(out)
 
     def _write_courses(self, out: _Output) -> None:
         cid = np.concatenate([[1], self.c_id])
@@ -524,6 +525,11 @@ class _TableWriting:
                              for s, e in zip(success.tolist(), err.tolist(), strict=True)],
             "timecreated": t, "timecompleted": _nint(t + dur, no_end),
         })  # fmt: skip
+
+    def _write_registration(self, out: _Output) -> None:
+        # the demo site was never registered with the sites directory: the AI usage
+        # report then covers the 7 days up to as_of, as Moodle's does
+        out.write("registration_hubs", {name: [] for name, _ in TABLES["registration_hubs"]})
 
     def _write_preferences(self, out: _Output) -> None:
         rng = self.rng("preferences")

@@ -3,7 +3,8 @@
 Incremental: a run appends one row per target only when no usable model exists,
 the newest one is ml_retrain_after_days old (as_of minus trained_at), or
 ml_force_retrain is true; otherwise it appends nothing and reads no training
-data. It also (re)draws the model-quality plots into ml_plots_path. All the
+data. --full-refresh never drops it (full_refresh=False): earlier model versions stay;
+`dbt run-operation drop_model_registry` is the one command that does. It also (re)draws the model-quality plots into ml_plots_path. All the
 work is in early_warning.ml.registry (entry points: early_warning.ml.jobs).
 """
 
@@ -20,6 +21,10 @@ def model(dbt, session):
         unique_key="model_version",
         incremental_strategy="delete+insert",
         on_schema_change="append_new_columns",
+        # trained models cannot be rebuilt as they were: --full-refresh keeps the registry
+        # (like mart_student_category_history); only `dbt run-operation drop_model_registry`
+        # drops it (README "Model registry")
+        full_refresh=False,
     )
     retrain_after_days = float(dbt.config.meta_get("ml_retrain_after_days", 7))
     force = _flag(dbt.config.meta_get("ml_force_retrain", False))

@@ -99,11 +99,11 @@ def test_course_ending_before_it_starts_is_a_clear_error(tmp_path):
 def test_missing_raw_table_names_the_file(tmp_path):
     site = tmp_path / "site"
     shutil.copytree(FIXTURES / "moodle_dirty", site)
-    (site / "quiz_attempts.csv").unlink()
+    (site / "grade_grades.csv").unlink()
     project = DbtProject(
         workdir=tmp_path / "build",
         vars={"moodle_files_path": str(site), "moodle_files_format": "csv"},
     )
     with pytest.raises(DbtError) as failure:
-        project.run("run", "--select", "stg_moodle__quiz_attempts")
-    assert "quiz_attempts.csv" in str(failure.value)
+        project.run("run", "--select", "stg_moodle__grade_grades")
+    assert "grade_grades.csv" in str(failure.value)

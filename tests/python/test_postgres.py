@@ -235,10 +235,11 @@ def test_loader_names_missing_source_files(tiny_site, tmp_path):
     partial = tmp_path / "partial"
     partial.mkdir()
     for table in TABLES:
-        if table not in ("quiz", "user_preferences"):
+        # optional tables (quiz, user_preferences) may be missing: never named
+        if table not in ("grade_items", "role", "quiz", "user_preferences"):
             shutil.copy(tiny_site["path"] / f"{table}.parquet", partial)
     with pytest.raises(
-        LoaderError, match=r"missing in .*partial: quiz\.parquet, user_preferences\.parquet"
+        LoaderError, match=r"missing in .*partial: role\.parquet, grade_items\.parquet\. "
     ):
         load_site(partial, settings=_settings())
 
@@ -472,15 +473,24 @@ def _failed_output(project: DbtProject, *args: str) -> str:
 
 @needs_postgres
 def test_dbt_errors_name_what_is_missing(pg_server, pg_loaded, pg_database, tmp_path):
-    """Bad credentials, a missing schema, a missing raw table: one clear message each."""
+    """Bad credentials, a missing schema, a missing raw table, missing required columns:
+    one clear message each (a missing optional table is no error)."""
     con = _connect(pg_database)
     with con.cursor() as cur:
         cur.execute("create schema moodle_partial")
+        cur.execute("create schema moodle_nocolumn")
         for table in TABLES:
-            if table != "quiz_attempts":
+            if table not in ("grade_grades", "quiz_attempts"):
                 cur.execute(
                     f"create table moodle_partial.mdl_{table} (like moodle_raw.mdl_{table})"
                 )
+            if table != "quiz_attempts":
+                cur.execute(
+                    f"create table moodle_nocolumn.mdl_{table} (like moodle_raw.mdl_{table})"
+                )
+        cur.execute("alter table moodle_nocolumn.mdl_user drop column username")
+        cur.execute("alter table moodle_nocolumn.mdl_user drop column lang")
+        cur.execute("alter table moodle_nocolumn.mdl_course drop column startdate")
     con.commit()
     con.close()
 
@@ -496,6 +506,10 @@ def test_dbt_errors_name_what_is_missing(pg_server, pg_loaded, pg_database, tmp_
         "no_table": (
             _pg_project(tmp_path / "c", pg_database, 0),
             {"moodle_schema": "moodle_partial"},
+        ),
+        "no_column": (  # its own schemas: no race with the others' `create schema`
+            _pg_project(tmp_path / "d", pg_database, 0, EW_PG_SCHEMA="ew_nocolumn"),
+            {"moodle_schema": "moodle_nocolumn"},
         ),
     }
     outputs: dict[str, str] = {}
@@ -519,9 +533,13 @@ def test_dbt_errors_name_what_is_missing(pg_server, pg_loaded, pg_database, tmp_
     )
     assert "python -m early_warning.loader" in outputs["no_schema"]
     assert (
-        "Raw Moodle tables missing in the warehouse: moodle_partial.mdl_quiz_attempts."
+        "Raw Moodle tables missing in the warehouse: moodle_partial.mdl_grade_grades."
         in outputs["no_table"]
     )
+    assert "do not match the source contract" in outputs["no_column"]
+    assert "table course lacks the required column startdate (" in outputs["no_column"]
+    assert "table user lacks the required column username (optional columns" in outputs["no_column"]
+    assert "mdl_quiz_attempts" not in outputs["no_column"]  # optional: no error
 
 
 # --------------------------------------------------------------------------- compare.py itself

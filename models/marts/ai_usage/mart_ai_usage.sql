@@ -2,8 +2,9 @@
     The AI usage report of Moodle's site registration (MDL-82626), any day and
     for any period: one row per provider, action and model, over the actions
     whose timecompleted falls in [timefrom, timeto] (int_ai_actions_in_range;
-    vars ai_usage_timefrom / ai_usage_timeto, by default the 7 days up to
-    as_of). No personal data leaves this model: no user ids, context ids or
+    by default, as Moodle, from the site's last confirmed registration update, or
+    the 7 days up to as_of for a site that is not registered; vars
+    ai_usage_timefrom / ai_usage_timeto override). No personal data leaves this model: no user ids, context ids or
     error messages.
 -#}
 
@@ -15,7 +16,10 @@ actions_in_range as (
 
 ),
 
-{{ ai_usage_aggregate_ctes('actions_in_range', ['provider', 'actionname', 'model', 'timefrom', 'timeto']) }},
+{{ ai_usage_aggregate_ctes(
+    'actions_in_range',
+    ['provider', 'actionname', 'model', 'timefrom', 'timeto', 'timefrom_basis']
+) }},
 
 final as (
 
@@ -28,7 +32,9 @@ final as (
         predominant_errors.predominant_error,
         {{ ai_usage_rounded_mean('usage_counts.success_time', 'usage_counts.success_count') }} as average_time,
         usage_counts.timefrom,
-        usage_counts.timeto
+        usage_counts.timeto,
+        usage_counts.timefrom_basis,
+        usage_counts.first_register_id
     from usage_counts
     left join predominant_errors
         on

@@ -14,7 +14,7 @@ actions_in_range as (
 
 ),
 
-{{ ai_usage_aggregate_ctes('actions_in_range', ['provider', 'actionname', 'timefrom', 'timeto']) }},
+{{ ai_usage_aggregate_ctes('actions_in_range', ['provider', 'actionname', 'timefrom', 'timeto', 'timefrom_basis']) }},
 
 final as (
 
@@ -26,7 +26,9 @@ final as (
         predominant_errors.predominant_error,
         {{ ai_usage_rounded_mean('usage_counts.success_time', 'usage_counts.success_count') }} as average_time,
         usage_counts.timefrom,
-        usage_counts.timeto
+        usage_counts.timeto,
+        usage_counts.timefrom_basis,
+        usage_counts.first_register_id
     from usage_counts
     left join predominant_errors
         on

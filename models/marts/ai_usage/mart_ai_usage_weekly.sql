@@ -33,6 +33,7 @@ as_of_week as (
 completed_actions as (
 
     select
+        actions.ai_action_id,
         actions.provider,
         actions.week_start,
         actions.is_success,

@@ -30,6 +30,12 @@ users as (
 
 ),
 
+source_gaps as (
+
+    select * from {{ lms_ref('source_gaps') }}
+
+),
+
 log_checks as (
 
     select
@@ -75,6 +81,12 @@ checks as (
     select * from log_checks
     union all
     select * from course_checks
+    union all
+    select
+        source_table,
+        check_name,
+        n_rows
+    from source_gaps
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('moodle', 'ai_action_register') }}
+    select * from {{ moodle_source('ai_action_register') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('moodle', 'assign') }}
+    select * from {{ moodle_source('assign') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('moodle', 'context') }}
+    select * from {{ moodle_source('context') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('moodle', 'course_categories') }}
+    select * from {{ moodle_source('course_categories') }}
 
 ),
 

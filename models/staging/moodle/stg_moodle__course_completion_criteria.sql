@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('moodle', 'course_completion_criteria') }}
+    select * from {{ moodle_source('course_completion_criteria') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('moodle', 'course_modules') }}
+    select * from {{ moodle_source('course_modules') }}
 
 ),
 

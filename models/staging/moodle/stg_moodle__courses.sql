@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('moodle', 'course') }}
+    select * from {{ moodle_source('course') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('moodle', 'enrol') }}
+    select * from {{ moodle_source('enrol') }}
 
 ),
 

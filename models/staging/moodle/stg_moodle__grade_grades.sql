@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('moodle', 'grade_grades') }}
+    select * from {{ moodle_source('grade_grades') }}
 
 ),
 

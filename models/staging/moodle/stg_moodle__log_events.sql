@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('moodle', 'logstore_standard_log') }}
+    select * from {{ moodle_source('logstore_standard_log') }}
 
 ),
 

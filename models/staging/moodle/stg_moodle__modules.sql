@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('moodle', 'modules') }}
+    select * from {{ moodle_source('modules') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('moodle', 'quiz_attempts') }}
+    select * from {{ moodle_source('quiz_attempts') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('moodle', 'role_assignments') }}
+    select * from {{ moodle_source('role_assignments') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('moodle', 'role') }}
+    select * from {{ moodle_source('role') }}
 
 ),
 

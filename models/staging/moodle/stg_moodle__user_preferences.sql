@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('moodle', 'user_preferences') }}
+    select * from {{ moodle_source('user_preferences') }}
 
 ),
 

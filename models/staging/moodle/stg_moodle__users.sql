@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('moodle', 'user') }}
+    select * from {{ moodle_source('user') }}
 
 ),
 
