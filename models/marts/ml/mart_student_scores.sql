@@ -4,7 +4,9 @@
     probabilities, a risk band from p_dropout (vars ml_risk_high_threshold,
     ml_risk_medium_threshold) and the top three reasons behind p_dropout.
     Rows without a model (no finished course has given labels yet) keep NULL
-    scores and say why in score_note.
+    scores and say why in score_note, and so do the courses that one of
+    Moodle's validity rules excludes from predictions
+    (int_course_validity_checks: no learning events, no teacher).
 -#}
 
 with
@@ -22,6 +24,18 @@ weeks as (
     inner join {{ ref('int_courses_classified') }} as courses
         on features.courseid = courses.courseid
     where courses.course_status = 'running'
+
+),
+
+-- courses a validity rule excludes from predictions: the first rule by name gives the note
+excluded_courses as (
+
+    select
+        courseid,
+        min(check_name) as check_name
+    from {{ ref('int_course_validity_checks') }}
+    where excludes_predictions
+    group by courseid
 
 ),
 
@@ -69,14 +83,19 @@ joined as (
         dropout.reason_2_contribution,
         dropout.reason_3_feature,
         dropout.reason_3_value,
-        dropout.reason_3_contribution
+        dropout.reason_3_contribution,
+        excluded_courses.check_name as exclusion_check
     from weeks
+    left join excluded_courses
+        on weeks.courseid = excluded_courses.courseid
     left join dropout
         on weeks.enrolment_id = dropout.enrolment_id
             and weeks.course_week = dropout.course_week
+            and excluded_courses.courseid is null
     left join completion
         on weeks.enrolment_id = completion.enrolment_id
             and weeks.course_week = completion.course_week
+            and excluded_courses.courseid is null
 
 ),
 
@@ -112,6 +131,8 @@ final as (
         reason_3_value,
         reason_3_contribution,
         case
+            when exclusion_check is not null
+                then {{ dbt.concat(["'not scored: '", 'exclusion_check']) }}
             when dropout_model_version is null and completion_model_version is null
                 then 'not scored: no trained model in ml_model_registry (no finished course with labels yet)'
             when dropout_model_version is null
