@@ -7,8 +7,8 @@
       course_too_long                  enddate - startdate longer than
                                        var max_course_duration_days (a year plus
                                        4 weeks): no training labels
-      course_without_learning_events   the course has started but its log holds no
-                                       learning event (up to as_of) although the
+      course_without_learning_events   the course has started and has students but its
+                                       log holds no learning event (up to as_of) although the
                                        source logs activity: no training labels and
                                        no predictions (an empty or broken log must not
                                        read as "every student dropped out")
@@ -69,6 +69,8 @@ findings as (
         true as excludes_training_labels,
         true as excludes_predictions
     from courses
+    inner join student_courses
+        on courses.courseid = student_courses.courseid
     left join learning_courses
         on courses.courseid = learning_courses.courseid
     where courses.has_activity_log

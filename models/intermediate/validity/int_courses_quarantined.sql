@@ -44,7 +44,9 @@ findings as (
     select
         courseid,
         'duplicate_course_id' as check_name,
-        {{ dbt.concat(["'the id appears '", dbt.cast('n_copies', api.Column.translate_type('string')), "' times'"]) }} as detail
+        {{ dbt.concat([
+            "'the id appears '", dbt.cast('n_copies', api.Column.translate_type('string')), "' times'"
+        ]) }} as detail
     from duplicated
 
     union all

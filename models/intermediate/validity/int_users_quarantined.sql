@@ -20,7 +20,9 @@ final as (
     select
         userid,
         'duplicate_user_id' as check_name,
-        {{ dbt.concat(["'the id appears '", dbt.cast('count(*)', api.Column.translate_type('string')), "' times'"]) }} as detail
+        {{ dbt.concat([
+            "'the id appears '", dbt.cast('count(*)', api.Column.translate_type('string')), "' times'"
+        ]) }} as detail
     from users
     group by userid
     having count(*) > 1

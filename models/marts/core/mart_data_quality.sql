@@ -53,7 +53,6 @@ course_checks as (
         sum(case when has_no_end_date then 1 else 0 end) as n_rows
     from courses
 
-
     union all
 
     select

@@ -25,14 +25,23 @@ log_events as (
 
 ),
 
-daily as (
+log_days as (
 
     select
         cast(floor(timecreated / {{ seconds_per_day() }}.0) as {{ dbt.type_bigint() }}) as day_number,
+        timecreated
+    from log_events
+
+),
+
+daily as (
+
+    select
+        day_number,
         count(*) as n_rows,
         max(timecreated) as newest_at
-    from log_events
-    group by 1
+    from log_days
+    group by day_number
 
 ),
 

@@ -121,6 +121,7 @@ labelled as (
         course_grades.final_course_grade,
         course_pass_grades.gradepass,
         coalesce(course_pass_grades.gradepass, 0) > 0 as has_pass_grade,
+        {{ 'true' if label_rules == 'moodle' else 'false' }} as uses_moodle_rules,
         {% if label_rules == 'moodle' -%}
             coalesce(log_rows_after_last_quarter_start.n_log_rows, 0) as n_moodle_log_rows_last_part
         {%- else -%}
@@ -149,12 +150,10 @@ completed as (
         labelled.*,
         case
             when labelled.timecompleted is not null then 1
-            {% if label_rules == 'moodle' -%}
+            when not labelled.uses_moodle_rules and labelled.has_pass_grade
+                and labelled.final_course_grade >= labelled.gradepass then 1
             when labelled.uses_completion_criteria then 0
-            {%- else -%}
-            when labelled.has_pass_grade and labelled.final_course_grade >= labelled.gradepass then 1
-            when labelled.uses_completion_criteria or labelled.has_pass_grade then 0
-            {%- endif %}
+            when not labelled.uses_moodle_rules and labelled.has_pass_grade then 0
         end as is_completed
     from labelled
 
@@ -174,26 +173,18 @@ final as (
         enrolled_share_of_course,
         case
             when uses_completion_criteria then case when is_completed = 1 then 0 else 1 end
-            {% if label_rules == 'moodle' -%}
-            when n_moodle_log_rows_last_part = 0 then 1
-            {%- else -%}
+            when uses_moodle_rules then case when n_moodle_log_rows_last_part = 0 then 1 else 0 end
             when n_events_last_part = 0 then 1
-            {%- endif %}
             else 0
         end as is_dropout,
         case
             when uses_completion_criteria then 'completion_criteria'
-            {% if label_rules == 'moodle' -%}
-            else 'moodle_no_log_row_after_last_quarter_start'
-            {%- else -%}
+            when uses_moodle_rules then 'moodle_no_log_row_after_last_quarter_start'
             else 'no_activity_in_last_part'
-            {%- endif %}
         end as dropout_rule,
         case
             when timecompleted is not null then 'course_completion'
-            {% if label_rules != 'moodle' -%}
-            when has_pass_grade then 'course_grade_vs_gradepass'
-            {% endif -%}
+            when not uses_moodle_rules and has_pass_grade then 'course_grade_vs_gradepass'
             when uses_completion_criteria then 'course_completion'
             else 'unknown'
         end as completion_rule,
