@@ -133,7 +133,10 @@ def test_broken_courses_and_duplicated_ids_are_quarantined(tmp_path):
     (in the mart and in the build's output), and the sane courses build as before."""
     project = DbtProject(
         workdir=tmp_path / "build",
-        vars={"moodle_files_path": str(_dirty_copy(tmp_path, _hostile)), "moodle_files_format": "csv"},
+        vars={
+            "moodle_files_path": str(_dirty_copy(tmp_path, _hostile)),
+            "moodle_files_format": "csv",
+        },
     )
     output = project.run("build").stdout  # exit 0: nothing fails
     listed = project.query(
