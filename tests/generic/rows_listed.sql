@@ -1,8 +1,7 @@
 {#-
-    Returns the rows of the model matching `condition` (a warning or an error by the
-    test's severity) and, when it runs in `dbt build` or `dbt test`, prints them
-    in the log, each as its `columns` (up to 50 rows), so that the output names
-    the offending ids instead of only "Got 2 results".
+    Returns the rows of the model matching `condition` (a warning or an error by
+    the test's severity) and prints them in the build's output, each as its
+    `columns` (macro log_rows), so that the output names the offending ids.
 -#}
 {% test rows_listed(model, condition, columns) %}
 
@@ -10,23 +9,7 @@
 select {{ columns | join(', ') }} from {{ model }} where {{ condition }} order by {{ columns | join(', ') }}
 {%- endset -%}
 
-{%- if execute and invocation_args_dict.get('which') in ('build', 'test') -%}
-    {%- set relation = adapter.get_relation(model.database, model.schema, model.identifier) -%}
-    {%- if relation is not none -%}
-        {%- set found = run_query(listing_sql) -%}
-        {%- if found.rows | length > 0 -%}
-            {%- set lines = [] -%}
-            {%- for row in found.rows[:50] -%}
-                {%- do lines.append('  ' ~ (row | list | join(' | '))) -%}
-            {%- endfor -%}
-            {%- do log(
-                '[' ~ model.identifier ~ '] ' ~ (found.rows | length) ~ ' row(s) where ' ~ condition
-                ~ ' (' ~ (columns | join(' | ')) ~ '):\n' ~ (lines | join('\n')),
-                info=True
-            ) -%}
-        {%- endif -%}
-    {%- endif -%}
-{%- endif %}
+{%- do log_rows(model, listing_sql, 'where ' ~ condition) -%}
 
 {{ listing_sql }}
 

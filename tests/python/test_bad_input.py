@@ -88,53 +88,14 @@ def test_course_without_end_date_runs_to_as_of_and_gives_no_labels(dirty_build):
     assert labelled == [(2,)]
 
 
-def _dirty_copy(tmp_path, edit):
-    """A copy of the dirty fixture, each CSV's lines passed through edit(table, lines)."""
-    site = tmp_path / "site"
-    shutil.copytree(FIXTURES / "moodle_dirty", site)
-    for csv in site.glob("*.csv"):
-        lines = csv.read_text().splitlines()
-        csv.write_text("\n".join(edit(csv.stem, lines)) + "\n")
-    return site
-
-
-def _hostile(table, lines):
-    """Broken courses and duplicated ids next to the dirty fixture's sane courses 2 and 3."""
-    if table == "course":
-        return [
-            *lines,
-            f"5,1,Ends before it starts,BACKWARDS,{S},{S - W},1,0",
-            "6,1,Start date zero,ZERO,0,0,1,0",
-            lines[4],  # course 4 exported twice
-        ]
-    if table == "user":
-        return [*lines, lines[2]]  # user 11 exported twice
-    if table == "enrol":
-        return [*lines, "103,5,0,manual", "104,6,0,manual"]
-    if table == "user_enrolments":
-        return [*lines, f"6,103,10,0,{S},0,{S}", f"7,104,10,0,{S},0,{S}"]
-    if table == "context":
-        return [*lines, "53,50,5", "54,50,6"]
-    if table == "role_assignments":
-        return [*lines, "6,5,53,10", "7,5,54,10", "8,3,53,20", "9,3,54,20"]
-    if table == "logstore_standard_log":
-        row = r"\core\event\course_viewed,core,viewed,course,r,2,{ctx},50,{c},10,{c},,0,{t},web"
-        return [
-            *lines,
-            "13," + row.format(ctx=53, c=5, t=S + D),
-            "14," + row.format(ctx=54, c=6, t=S + D),
-        ]
-    return lines
-
-
-def test_broken_courses_and_duplicated_ids_are_quarantined(tmp_path):
+def test_broken_courses_and_duplicated_ids_are_quarantined(hostile_site, tmp_path):
     """A course ending before it starts, a startdate of 0, a duplicated course id and a
     duplicated user id no longer stop the site: they are left out, listed with their ids
     (in the mart and in the build's output), and the sane courses build as before."""
     project = DbtProject(
         workdir=tmp_path / "build",
         vars={
-            "moodle_files_path": str(_dirty_copy(tmp_path, _hostile)),
+            "moodle_files_path": str(hostile_site),
             "moodle_files_format": "csv",
         },
     )
@@ -178,10 +139,10 @@ def test_broken_courses_and_duplicated_ids_are_quarantined(tmp_path):
     assert project.query("select max(course_week) from marts.fct_enrolment_week_features") == [(6,)]
 
 
-def test_empty_log_gives_no_labels_and_no_scores(tmp_path):
+def test_empty_log_gives_no_labels_and_no_scores(dirty_copy, tmp_path):
     """An empty log with an explicit as_of: no training labels (not every student a
     dropout), NULL scores saying why, and mart_data_quality saying why."""
-    site = _dirty_copy(
+    site = dirty_copy(
         tmp_path, lambda table, lines: lines[:1] if table == "logstore_standard_log" else lines
     )
     project = DbtProject(
