@@ -46,6 +46,7 @@ MART_KEYS: dict[str, tuple[str, ...]] = {
     "mart_ai_usage": ("provider", "actionname", "model"),
     "mart_ai_usage_by_action": ("provider", "actionname"),
     "mart_ai_usage_weekly": ("provider", "week_start"),
+    "mart_data_quality_rows": ("check_name", "source_table", "row_id"),
 }
 
 #: Marts of the classifiers: compared when both warehouses have them (PostgreSQL
