@@ -48,6 +48,7 @@ MART_KEYS: dict[str, tuple[str, ...]] = {
     "mart_ai_usage_weekly": ("provider", "week_start"),
     "mart_student_contact": ("enrolment_id",),
     "mart_outreach_outcomes": ("enrolment_id", "course_week"),
+    "mart_data_quality_rows": ("check_name", "source_table", "row_id"),
 }
 
 #: Marts only a Moodle build has (the AI subsystem, Telegram): not built on OULAD.

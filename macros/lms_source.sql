@@ -28,7 +28,7 @@
 
       entity                      columns (see the mapping models' docs)
       users                       userid, username, firstname, lastname, email, is_deleted, is_suspended, lang, ...
-      courses                     courseid, category_id, names, startdate, enddate, is_completion_enabled, is_site_course, has_activity_log
+      courses                     courseid, category_id, names, startdate, enddate, is_completion_enabled, is_site_course, has_activity_log, has_teacher_roles
       course_completion_criteria  criteria_id, courseid, criteriatype
       role_assignments            userid, role_shortname, context_level (course | category | system), instance_id
       user_enrolments             courseid, userid, starts_at, ends_at, is_active

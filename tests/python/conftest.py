@@ -12,6 +12,9 @@ from early_warning.dbt_runner import DbtProject
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
+# the dirty fixture's times (UTC): course start S = 2024-01-01, a week W, a day D
+S, W, D = 1704067200, 604800, 86400
+
 
 @pytest.fixture(scope="session")
 def tiny_site(tmp_path_factory) -> dict:
@@ -35,6 +38,58 @@ def tiny_build(tiny_site, tmp_path_factory) -> DbtProject:
     )
     project.run("build")
     return project
+
+
+def _dirty_copy(tmp_path, edit):
+    """A copy of the dirty fixture, each CSV's lines passed through edit(table, lines)."""
+    site = tmp_path / "site"
+    shutil.copytree(FIXTURES / "moodle_dirty", site)
+    for csv in site.glob("*.csv"):
+        lines = csv.read_text().splitlines()
+        csv.write_text("\n".join(edit(csv.stem, lines)) + "\n")
+    return site
+
+
+def _hostile_edit(table, lines):
+    """Broken courses and duplicated ids next to the dirty fixture's sane courses 2 and 3."""
+    if table == "course":
+        return [
+            *lines,
+            f"5,1,Ends before it starts,BACKWARDS,{S},{S - W},1,0",
+            "6,1,Start date zero,ZERO,0,0,1,0",
+            lines[4],  # course 4 exported twice
+        ]
+    if table == "user":
+        return [*lines, lines[2]]  # user 11 exported twice
+    if table == "enrol":
+        return [*lines, "103,5,0,manual", "104,6,0,manual"]
+    if table == "user_enrolments":
+        return [*lines, f"6,103,10,0,{S},0,{S}", f"7,104,10,0,{S},0,{S}"]
+    if table == "context":
+        return [*lines, "53,50,5", "54,50,6"]
+    if table == "role_assignments":
+        return [*lines, "6,5,53,10", "7,5,54,10", "8,3,53,20", "9,3,54,20"]
+    if table == "logstore_standard_log":
+        row = r"\core\event\course_viewed,core,viewed,course,r,2,{ctx},50,{c},10,{c},,0,{t},web"
+        return [
+            *lines,
+            "13," + row.format(ctx=53, c=5, t=S + D),
+            "14," + row.format(ctx=54, c=6, t=S + D),
+        ]
+    return lines
+
+
+@pytest.fixture(scope="session")
+def dirty_copy():
+    """dirty_copy(tmp_path, edit): a copy of the dirty fixture, each CSV's lines edited."""
+    return _dirty_copy
+
+
+@pytest.fixture(scope="session")
+def hostile_site(tmp_path_factory) -> Path:
+    """The dirty fixture plus broken courses (5: ends before it starts, 6: startdate 0),
+    course 4 and user 11 exported twice (CSV files, for DuckDB and the PostgreSQL loader)."""
+    return _dirty_copy(tmp_path_factory.mktemp("hostile"), _hostile_edit)
 
 
 @pytest.fixture(scope="session")

@@ -542,6 +542,45 @@ def test_dbt_errors_name_what_is_missing(pg_server, pg_loaded, pg_database, tmp_
     assert "mdl_quiz_attempts" not in outputs["no_column"]  # optional: no error
 
 
+@needs_postgres
+def test_quarantine_on_postgres(pg_database, hostile_site, tmp_path):
+    """The broken courses and duplicated ids of the hostile fixture are quarantined on
+    PostgreSQL as on DuckDB (tests/python/test_bad_input.py): the build passes, the ids
+    are listed, the sane courses build."""
+    load_site(
+        hostile_site,
+        schema="moodle_hostile",
+        settings=_settings(EW_PG_DATABASE=pg_database),
+        quiet=True,
+    )
+    project = _pg_project(tmp_path / "hostile", pg_database, 1704067200 + 5 * 604800)
+    project.vars["moodle_schema"] = "moodle_hostile"
+    schema = f"{PG_SCHEMA}_hostile"
+    project.extra_env["EW_PG_SCHEMA"] = schema
+    output = project.run("build", *EXCLUDE_PYTHON).stdout
+    assert "course | 6 | course_start_invalid | startdate = 0, before 2000-01-01" in output
+    con = _connect(pg_database)
+    try:
+        with con.cursor() as cur:
+            cur.execute(
+                f"select check_name, row_id from {schema}_marts.mart_data_quality_rows "
+                "where source_table in ('course', 'user') "
+                "and check_name not like 'course_without_%' order by 1, 2"
+            )
+            assert cur.fetchall() == [
+                ("course_ends_before_start", "5"),
+                ("course_start_invalid", "6"),
+                ("duplicate_course_id", "4"),
+                ("duplicate_user_id", "11"),
+            ]
+            cur.execute(
+                f"select enrolment_id from {schema}_intermediate.int_enrolments_resolved order by 1"
+            )
+            assert cur.fetchall() == [("2-10",), ("3-10",)]
+    finally:
+        con.close()
+
+
 # --------------------------------------------------------------------------- compare.py itself
 
 

@@ -5,12 +5,15 @@
 
     Reasons, first match wins:
       null_log_id, duplicate_log_id (the same id seen again: the first copy by
-      time is kept), null_timecreated, after_as_of (later than the run's as_of,
-      which includes timestamps in the future), anonymous, not_in_a_course (site
-      level, or a course the project does not know), not_learning_activity (not
-      participating and not a read of course content, e.g. teacher actions),
-      deleted_user, not_a_student (no student enrolment in that course),
-      outside_enrolment (before the enrolment began or after it ended).
+      time is kept), null_timecreated, in_the_future (later than the run's
+      wall-clock start), after_as_of (later than the run's as_of: stray rows
+      the default as_of leaves out, or rows after an as_of set by the var),
+      anonymous, not_in_a_course (site level, or a course the project does not
+      know or has quarantined), not_learning_activity (not participating and
+      not a read of course content, e.g. teacher actions), deleted_user,
+      quarantined_user (a duplicated user id, int_users_quarantined),
+      not_a_student (no student enrolment in that course), outside_enrolment
+      (before the enrolment began or after it ended).
 
     Only the columns the pipeline needs are stored (event names and the like stay
     in stg_moodle__log_events, joined by log_id): on a large log this table is
@@ -53,7 +56,10 @@ log_events_to_classify as (
 
 as_of as (
 
-    select as_of from {{ ref('int_as_of_resolved') }}
+    select
+        as_of,
+        run_started_at
+    from {{ ref('int_as_of_resolved') }}
 
 ),
 
@@ -68,10 +74,18 @@ courses as (
 
 users as (
 
+    -- one row per id (a duplicated id is quarantined below, never a duplicated log row)
     select
         userid,
-        is_deleted
+        max(case when is_deleted then 1 else 0 end) = 1 as is_deleted
     from {{ lms_ref('users') }}
+    group by userid
+
+),
+
+quarantined_users as (
+
+    select userid from {{ ref('int_users_quarantined') }}
 
 ),
 
@@ -143,12 +157,14 @@ joined as (
             when ranked.log_id is null then 'null_log_id'
             when ranked.log_row_number > 1 then 'duplicate_log_id'
             when ranked.timecreated is null then 'null_timecreated'
+            when ranked.timecreated > as_of.run_started_at then 'in_the_future'
             when ranked.timecreated > as_of.as_of then 'after_as_of'
             when ranked.is_anonymous then 'anonymous'
             when courses.courseid is null then 'not_in_a_course'
             when not {{ is_learning_event('ranked.edulevel', 'ranked.crud', 'ranked.contextlevel') }}
                 then 'not_learning_activity'
             when coalesce(users.is_deleted, false) then 'deleted_user'
+            when quarantined_users.userid is not null then 'quarantined_user'
             when enrolments.enrolment_id is null then 'not_a_student'
             when ranked.timecreated < enrolments.enrol_start
                 or ranked.timecreated >= enrolments.enrol_end then 'outside_enrolment'
@@ -159,6 +175,8 @@ joined as (
         on ranked.courseid = courses.courseid
     left join users
         on ranked.userid = users.userid
+    left join quarantined_users
+        on ranked.userid = quarantined_users.userid
     left join enrolments
         on ranked.courseid = enrolments.courseid
             and ranked.userid = enrolments.userid

@@ -1,6 +1,8 @@
 {#-
     Courses with their status at as_of and their course-week range.
-    The site front page is left out. A course is finished when enddate < as_of,
+    The site front page is left out, and so are the quarantined course ids
+    (int_courses_quarantined: impossible dates, duplicated ids): every model
+    downstream reads its courses from here, so they never see them. A course is finished when enddate < as_of,
     running when it started and has not finished (also: no end date), and
     not_started when startdate > as_of. last_week is the last course week that
     has data to compute: the week holding the course's last second, or the week
@@ -13,6 +15,12 @@ courses as (
 
     select * from {{ lms_ref('courses') }}
     where not is_site_course
+
+),
+
+quarantined as (
+
+    select distinct courseid from {{ ref('int_courses_quarantined') }}
 
 ),
 
@@ -44,6 +52,7 @@ classified as (
         courses.is_completion_enabled,
         coalesce(completion_criteria.n_completion_criteria, 0) > 0 as has_completion_criteria,
         courses.has_activity_log,
+        courses.has_teacher_roles,
         as_of.as_of,
         case
             when courses.startdate > as_of.as_of then 'not_started'
@@ -63,6 +72,9 @@ classified as (
     cross join as_of
     left join completion_criteria
         on courses.courseid = completion_criteria.courseid
+    left join quarantined
+        on courses.courseid = quarantined.courseid
+    where quarantined.courseid is null
 
 ),
 
@@ -78,6 +90,7 @@ final as (
         is_completion_enabled,
         has_completion_criteria,
         has_activity_log,
+        has_teacher_roles,
         course_status,
         planned_weeks,
         case when last_week < 0 then 0 else last_week end as last_week,

@@ -4,8 +4,8 @@
     course (granted_at 'course'), one assigned in a course category in every
     course of that category ('category'; sub-categories are not followed:
     Moodle's context.path is not in the source contract), one assigned at site
-    level in every course ('system'). Role assignments of deleted users are
-    void. The one place that turns role assignments into course membership and
+    level in every course ('system'). Role assignments of deleted users and
+    of quarantined user ids (int_users_quarantined) are void. The one place that turns role assignments into course membership and
     visibility: students (int_enrolments_resolved) and who may see a course
     (mart_course_access).
 -#}
@@ -31,6 +31,12 @@ users as (
 
     select userid from {{ lms_ref('users') }}
     where not is_deleted
+
+),
+
+quarantined_users as (
+
+    select userid from {{ ref('int_users_quarantined') }}
 
 ),
 
@@ -86,6 +92,9 @@ final as (
     from granted
     inner join users
         on granted.userid = users.userid
+    left join quarantined_users
+        on granted.userid = quarantined_users.userid
+    where quarantined_users.userid is null
 
 )
 

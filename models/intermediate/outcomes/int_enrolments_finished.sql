@@ -8,6 +8,12 @@
     var label_last_share_of_course, a quarter, before the end date; NULL when
     the course has no activity log). The rules themselves are the source's:
     int_<source>_enrolment_labels_mapped, read by fct_enrolment_outcomes.
+
+    Moodle's validity rules withhold training rows here, once for every
+    source: courses with a training exclusion (int_course_validity_checks:
+    too long, no learning events) and enrolments that break a sample rule
+    (int_enrolment_validity_checks: started too early, after the course end,
+    in the future) give no rows.
 -#}
 
 with
@@ -16,6 +22,19 @@ courses as (
 
     select * from {{ ref('int_courses_classified') }}
     where course_status = 'finished'
+
+),
+
+courses_without_labels as (
+
+    select distinct courseid from {{ ref('int_course_validity_checks') }}
+    where excludes_training_labels
+
+),
+
+invalid_samples as (
+
+    select distinct enrolment_id from {{ ref('int_enrolment_validity_checks') }}
 
 ),
 
@@ -67,6 +86,12 @@ final as (
         on enrolments.courseid = courses.courseid
     left join last_part_activity
         on enrolments.enrolment_id = last_part_activity.enrolment_id
+    left join courses_without_labels
+        on enrolments.courseid = courses_without_labels.courseid
+    left join invalid_samples
+        on enrolments.enrolment_id = invalid_samples.enrolment_id
+    where courses_without_labels.courseid is null
+        and invalid_samples.enrolment_id is null
 
 )
 

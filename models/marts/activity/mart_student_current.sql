@@ -106,6 +106,7 @@ final as (
         cast(scores.reason_2 as {{ dbt.type_string() }}) as reason_2,
         cast(scores.reason_3 as {{ dbt.type_string() }}) as reason_3,
         cast(scores.dropout_model_version as {{ dbt.type_string() }}) as dropout_model_version,
+        cast(scores.score_note as {{ dbt.type_string() }}) as score_note,
         cast(telegram_chats.chat_id as {{ dbt.type_string() }}) as telegram_chat_id
     from activity
     inner join active_enrolments

@@ -18,9 +18,13 @@ courses as (
 
 ),
 
-enrolled_courses as (
+row_findings as (
 
-    select distinct courseid from {{ ref('int_enrolments_resolved') }}
+    select
+        source_table,
+        check_name
+    from {{ ref('int_data_quality_rows') }}
+    where source_table <> 'logstore_standard_log'
 
 ),
 
@@ -58,21 +62,49 @@ course_checks as (
     union all
 
     select
-        'course' as source_table,
-        'course_without_students' as check_name,
-        count(*) as n_rows
-    from courses
-    left join enrolled_courses
-        on courses.courseid = enrolled_courses.courseid
-    where enrolled_courses.courseid is null
-
-    union all
-
-    select
         'user' as source_table,
         'deleted_user' as check_name,
         sum(case when is_deleted then 1 else 0 end) as n_rows
     from users
+
+),
+
+-- the row-level checks (int_data_quality_rows, ids in mart_data_quality_rows): every one
+-- is listed, with 0 when no row breaks it; log rows are counted above, once each
+row_check_names as (
+
+    {% for source_table, check_name in [
+        ('course', 'duplicate_course_id'),
+        ('course', 'course_start_invalid'),
+        ('course', 'course_ends_before_start'),
+        ('course', 'course_too_long'),
+        ('course', 'course_without_learning_events'),
+        ('course', 'course_without_students'),
+        ('course', 'course_without_teacher'),
+        ('user', 'duplicate_user_id'),
+        ('user_enrolments', 'enrolment_started_too_early'),
+        ('user_enrolments', 'enrolment_started_after_course_end'),
+        ('user_enrolments', 'enrolment_starts_in_the_future'),
+    ] -%}
+        select
+            '{{ source_table }}' as source_table,
+            '{{ check_name }}' as check_name
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+row_checks as (
+
+    select
+        row_check_names.source_table,
+        row_check_names.check_name,
+        count(row_findings.check_name) as n_rows
+    from row_check_names
+    left join row_findings
+        on row_check_names.source_table = row_findings.source_table
+            and row_check_names.check_name = row_findings.check_name
+    group by row_check_names.source_table, row_check_names.check_name
 
 ),
 
@@ -87,6 +119,8 @@ checks as (
         check_name,
         n_rows
     from source_gaps
+    union all
+    select * from row_checks
 
 ),
 

@@ -4,13 +4,16 @@
     probabilities, a risk band from p_dropout (vars ml_risk_high_threshold,
     ml_risk_medium_threshold) and the top three reasons behind p_dropout.
     Rows without a model (no finished course has given labels yet) keep NULL
-    scores and say why in score_note; so do the rows of a model the guard for
-    teachers withholds (ml_models.is_withheld: out-of-fold ROC AUC under 0.6 or
-    Brier score not better than the constant).
+    scores and say why in score_note; so do the courses that one of Moodle's
+    validity rules excludes from predictions (int_course_validity_checks: no
+    learning events, no teacher) and the rows of a model the guard for teachers
+    withholds (ml_models.is_withheld: out-of-fold ROC AUC under 0.6 or Brier
+    score not better than the constant).
 
-    score_note vocabulary (one part per target, joined with '; '):
-    'not scored: ...' (no model at all), 'p_<target> not scored: ...' (no model
-    of that target), 'p_<target> withheld: ...' (the model guard).
+    score_note vocabulary (doc score_note): 'not scored: <check_name>' (a validity
+    rule), 'not scored: ...' (no model at all), 'p_<target> not scored: ...' (no
+    model of that target), 'p_<target> withheld: ...' (the model guard), joined
+    with '; '.
 -#}
 
 with
@@ -28,6 +31,18 @@ weeks as (
     inner join {{ ref('int_courses_classified') }} as courses
         on features.courseid = courses.courseid
     where courses.course_status = 'running'
+
+),
+
+-- courses a validity rule excludes from predictions: the first rule by name gives the note
+excluded_courses as (
+
+    select
+        courseid,
+        min(check_name) as check_name
+    from {{ ref('int_course_validity_checks') }}
+    where excludes_predictions
+    group by courseid
 
 ),
 
@@ -89,14 +104,19 @@ joined as (
         case when not dropout_models.is_withheld then dropout.reason_3_value end as reason_3_value,
         case
             when not dropout_models.is_withheld then dropout.reason_3_contribution
-        end as reason_3_contribution
+        end as reason_3_contribution,
+        excluded_courses.check_name as exclusion_check
     from weeks
+    left join excluded_courses
+        on weeks.courseid = excluded_courses.courseid
     left join dropout
         on weeks.enrolment_id = dropout.enrolment_id
             and weeks.course_week = dropout.course_week
+            and excluded_courses.courseid is null
     left join completion
         on weeks.enrolment_id = completion.enrolment_id
             and weeks.course_week = completion.course_week
+            and excluded_courses.courseid is null
     left join models as dropout_models
         on dropout.model_version = dropout_models.model_version
     left join models as completion_models
@@ -136,6 +156,8 @@ final as (
         reason_3_value,
         reason_3_contribution,
         case
+            when exclusion_check is not null
+                then {{ dbt.concat(["'not scored: '", 'exclusion_check']) }}
             when dropout_model_version is null and completion_model_version is null
                 then 'not scored: no trained model in ml_model_registry (no finished course with labels yet)'
             else nullif(concat_ws(

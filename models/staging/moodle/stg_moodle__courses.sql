@@ -19,7 +19,9 @@ renamed as (
         coalesce(cast(enablecompletion as {{ dbt.type_bigint() }}) = 1, false) as is_completion_enabled,
         coalesce(cast(category as {{ dbt.type_bigint() }}) = 0, false) as is_site_course,
         -- Moodle logs every course in one site-wide log: no activity means none, never unknown
-        true as has_activity_log
+        true as has_activity_log,
+        -- Moodle records who teaches a course (role assignments): a course without one has none
+        true as has_teacher_roles
     from source
 
 )

@@ -5,7 +5,8 @@
     oulad_presentation_start() and ends the day after its last day
     (module_presentation_length). Completion tracking is off: OULAD labels come
     from final_result. has_activity_log is false for presentations without any
-    click in studentVle: their activity is unknown, not zero.
+    click in studentVle: their activity is unknown, not zero. has_teacher_roles
+    is false: OULAD records no teachers.
 -#}
 
 with
@@ -57,7 +58,9 @@ final as (
         code_module,
         code_presentation,
         presentation_length_days,
-        has_activity_log
+        has_activity_log,
+        -- OULAD records no teachers: a presentation's teachers are unknown, not absent
+        false as has_teacher_roles
     from numbered
 
 )
