@@ -85,6 +85,7 @@ joined as (
         completion.model_version as completion_model_version,
         dropout_models.withheld_reason as dropout_withheld_reason,
         completion_models.withheld_reason as completion_withheld_reason,
+        excluded_courses.check_name as exclusion_check,
         case when not dropout_models.is_withheld then dropout.probability end as p_dropout,
         case when not completion_models.is_withheld then completion.probability end as p_completion,
         case when not dropout_models.is_withheld then dropout.reason_1_text end as reason_1,
@@ -104,8 +105,7 @@ joined as (
         case when not dropout_models.is_withheld then dropout.reason_3_value end as reason_3_value,
         case
             when not dropout_models.is_withheld then dropout.reason_3_contribution
-        end as reason_3_contribution,
-        excluded_courses.check_name as exclusion_check
+        end as reason_3_contribution
     from weeks
     left join excluded_courses
         on weeks.courseid = excluded_courses.courseid
