@@ -46,7 +46,20 @@ MART_KEYS: dict[str, tuple[str, ...]] = {
     "mart_ai_usage": ("provider", "actionname", "model"),
     "mart_ai_usage_by_action": ("provider", "actionname"),
     "mart_ai_usage_weekly": ("provider", "week_start"),
+    "mart_student_contact": ("enrolment_id",),
+    "mart_outreach_outcomes": ("enrolment_id", "course_week"),
 }
+
+#: Marts only a Moodle build has (the AI subsystem, Telegram): not built on OULAD.
+MOODLE_ONLY_MARTS = frozenset(
+    {
+        "mart_ai_usage",
+        "mart_ai_usage_by_action",
+        "mart_ai_usage_weekly",
+        "mart_student_contact",
+        "mart_outreach_outcomes",
+    }
+)
 
 #: Marts of the classifiers: compared when both warehouses have them (PostgreSQL
 #: gets them once the classifiers run there as SQL).

@@ -19,6 +19,7 @@ import argparse
 import os
 import sys
 import traceback
+import unicodedata
 from collections.abc import Sequence
 
 from early_warning.notify.sender import Sender, SenderSettings, format_summary, utc_now
@@ -90,6 +91,14 @@ def _parser() -> argparse.ArgumentParser:
         "--backoff", type=float, default=1.0, help="first backoff after a 5xx, seconds (default 1)"
     )
     parser.add_argument(
+        "--max-consecutive-failures",
+        type=int,
+        default=4,
+        metavar="N",
+        help="stop the run (exit 3, rows left for the next run) after N calls in a row that "
+        "failed on the network or with a 5xx (default 4; 0: never)",
+    )
+    parser.add_argument(
         "--max-retry-after",
         type=float,
         default=120.0,
@@ -97,6 +106,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--timeout", type=float, default=30.0, help="seconds to wait for Telegram (default 30)"
+    )
+    parser.add_argument(
+        "--lock-wait",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="DuckDB: how long to wait for the warehouse file while a dbt build holds it "
+        "(default 300; the file is opened only to read the outbox and to record each attempt)",
     )
     return parser
 
@@ -122,13 +139,30 @@ def _open_store(args) -> DeliveryStore:
     return DeliveryStore.open_duckdb(
         path,
         read_only=read_only,
+        lock_wait=args.lock_wait,
         marts_schema=args.marts_schema or schemas.marts,
         log_schema=args.log_schema or schemas.notifications,
     )
 
 
+def escape_controls(text: object) -> str:
+    """``text`` on one line: newlines, tabs and other control characters shown as escapes
+    (a name cannot fake lines of the listing)."""
+    out = []
+    for char in str(text):
+        if char == "\\":
+            out.append("\\\\")
+        elif char in "\n\r\t":
+            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}[char])
+        elif unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
 def _describe(row: OutboxRow) -> str:
-    return (
+    return escape_controls(
         f"{row.outbox_id}  {row.student_name or '(no name)'}  {row.course_fullname}  "
         f"{row.transition}: {row.from_value} -> {row.to_value}"
     )
@@ -138,8 +172,15 @@ def _print_dry_run(summary, out) -> None:
     out(f"DRY RUN: nothing is sent and nothing is recorded (outbox as of {summary.outbox_as_of}).")
     out(f"would send {len(summary.to_send)} message(s):")
     for row in summary.to_send:
-        out(f"--- {_describe(row)}  chat {row.chat_id}  lang {row.lang}")
-        out(row.message_text)
+        out(f"--- {_describe(row)}  chat {escape_controls(row.chat_id)}  lang {row.lang}")
+        out(escape_controls(row.message_text))
+    if summary.not_rendered:
+        out(
+            f"{len(summary.not_rendered)} message(s) not fully rendered, never sent "
+            "(fix seeds/notification_templates.csv and rebuild):"
+        )
+        for row in summary.not_rendered:
+            out(f"  {_describe(row)}  ({row.render_problem})")
     if summary.without_chat_id:
         out(
             f"{len(summary.without_chat_id)} student(s) without a Telegram chat id "
@@ -172,6 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             backoff_base=args.backoff,
             max_retry_after=args.max_retry_after,
             limit=args.limit,
+            max_consecutive_failures=max(args.max_consecutive_failures, 0),
         )
         if args.requeue:
             store.acquire_lock()

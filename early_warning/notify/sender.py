@@ -21,7 +21,16 @@ bounded by ``max_retry_after``; longer waits stop the run) and tries again;
 5xx and connection failures (the request never reached Telegram) back off
 exponentially, at most ``max_attempts`` attempts per row and run, then the row is
 left as ``retry`` for the next run. 400/403 are permanent. 401/404 mean a wrong
-token or API base: the run stops without marking any message failed.
+token or API base: the run stops without marking any message failed. After
+``max_consecutive_failures`` calls in a row that did not reach Telegram or got a
+5xx (Telegram unreachable), the run stops (exit 3): the rows are left for the next run.
+
+A row whose message is not fully rendered (``render_problem``: an unfilled
+placeholder, no template, too long) is never sent; the run lists it (exit 3).
+
+On DuckDB the warehouse file is opened only for each read or write
+(:class:`~early_warning.notify.store.DeliveryStore`): the sender never holds the
+warehouse's write lock while it waits on Telegram or sleeps, so a dbt build can run.
 """
 
 from __future__ import annotations
@@ -61,6 +70,7 @@ class SenderSettings:
     backoff_max: float = 60.0
     max_retry_after: float = 120.0  # longer 429 waits stop the run (try later)
     limit: int | None = None  # at most this many rows attempted in the run
+    max_consecutive_failures: int = 4  # network/5xx failures in a row that stop the run
 
 
 class RateLimiter:
@@ -112,6 +122,7 @@ class RunSummary:
     outbox_rows: int = 0
     outbox_as_of: datetime | None = None
     without_chat_id: list[OutboxRow] = field(default_factory=list)
+    not_rendered: list[OutboxRow] = field(default_factory=list)  # render_problem: never sent
     already: Counter = field(default_factory=Counter)  # latest status of rows not attempted
     to_send: list[OutboxRow] = field(default_factory=list)
     results: dict[str, str] = field(default_factory=dict)  # outbox_id -> final status this run
@@ -126,6 +137,7 @@ class RunSummary:
     def needs_attention(self) -> bool:
         return bool(
             self.stopped
+            or self.not_rendered
             or self.reconciled_unknown
             or self.count("retry")
             or self.count("unknown_outcome")
@@ -163,16 +175,21 @@ class Sender:
         self.limiter = RateLimiter(
             self.settings.rate_per_second, self.settings.per_chat_interval, clock, sleep
         )
+        self.consecutive_failures = 0
 
     # --- planning --------------------------------------------------------------------------
 
     def plan(self, summary: RunSummary) -> dict:
         """Fill ``summary`` with what the outbox and the log say; returns the log states."""
-        rows = self.store.outbox_rows()
-        states = self.store.delivery_states()
+        with self.store.session():  # DuckDB: one opening of the file for the whole plan
+            rows = self.store.outbox_rows()
+            states = self.store.delivery_states()
+            summary.outbox_as_of = self.store.outbox_as_of()
         summary.outbox_rows = len(rows)
-        summary.outbox_as_of = self.store.outbox_as_of()
         for row in rows:
+            if row.render_problem is not None:
+                summary.not_rendered.append(row)
+                continue
             if not row.can_send:
                 summary.without_chat_id.append(row)
                 continue
@@ -199,8 +216,9 @@ class Sender:
             raise ValueError("a real run needs a BotApi")
         summary = RunSummary(run_id=uuid.uuid4().hex[:12])
         self.store.acquire_lock()
-        self.store.ensure_log()
-        summary.reconciled_unknown = self.store.mark_unfinished_unknown(self.now())
+        with self.store.session():
+            self.store.ensure_log()
+            summary.reconciled_unknown = self.store.mark_unfinished_unknown(self.now())
         for outbox_id, attempt_no, _, started_at in summary.reconciled_unknown:
             self.out(
                 f"unknown outcome: {outbox_id} (attempt {attempt_no}, started {started_at}) was "
@@ -214,6 +232,11 @@ class Sender:
             f"{summary.outbox_as_of}), {total} to send, "
             f"{len(summary.without_chat_id)} without a Telegram chat id"
         )
+        for row in summary.not_rendered:
+            self.out(
+                f"not sent: {row.outbox_id}: the message is not fully rendered "
+                f"({row.render_problem}); fix seeds/notification_templates.csv and rebuild"
+            )
         for index, row in enumerate(summary.to_send, start=1):
             state = states.get(row.outbox_id)
             first_attempt = (state.max_attempt_no if state else 0) + 1
@@ -247,6 +270,10 @@ class Sender:
             )
             attempt_no += 1
             what = f"{progress} {row.outbox_id} -> chat {row.chat_id}"
+            if result.outcome is Outcome.TRANSIENT:
+                self.consecutive_failures += 1
+            elif result.outcome is not Outcome.RATE_LIMITED:
+                self.consecutive_failures = 0
             if result.outcome is Outcome.SENT:
                 self.out(f"{what}: sent (message {result.message_id})")
                 return status
@@ -259,6 +286,18 @@ class Sender:
             if result.outcome is Outcome.FATAL:
                 raise RunStopped(
                     f"Bot API answered {result.http_status}: {result.description}", fatal=True
+                )
+            max_failures = settings.max_consecutive_failures
+            if (
+                result.outcome is Outcome.TRANSIENT
+                and max_failures
+                and self.consecutive_failures >= max_failures
+            ):
+                summary.results[row.outbox_id] = "retry"
+                raise RunStopped(
+                    f"{self.consecutive_failures} calls in a row failed ({result.description}): "
+                    "Telegram looks unreachable; the rows are left for the next run",
+                    fatal=False,
                 )
             if attempt_in_run == settings.max_attempts:
                 break
@@ -299,6 +338,11 @@ def format_summary(summary: RunSummary) -> str:
             f"{summary.count('unknown_outcome')} with unknown outcome; "
             f"handled before: {held}; {len(summary.without_chat_id)} row(s) without a "
             "Telegram chat id (for curators)"
+        )
+    if summary.not_rendered:
+        lines.append(
+            f"{len(summary.not_rendered)} message(s) not fully rendered, not sent (fix the "
+            "template, rebuild): " + ", ".join(r.outbox_id for r in summary.not_rendered)
         )
     if summary.reconciled_unknown:
         verb = "will be marked" if summary.dry_run else "marked"

@@ -14,15 +14,24 @@ created by the sender when missing. Statuses:
                      automatically; a human checks and may ``--requeue`` it
 ``requeued``         a human allowed one more try after failed_permanent / unknown_outcome
 
-Works on DuckDB (the warehouse file, opened read-write so no dbt build runs at
-the same time) and PostgreSQL (psycopg2, autocommit, an advisory lock keeps
-senders from running concurrently).
+Works on DuckDB and PostgreSQL (psycopg2, autocommit, an advisory lock keeps
+senders from running concurrently). On DuckDB the warehouse file is opened for
+each read or write and closed right after (waiting a while when a dbt build
+holds it), so the file's write lock is never held while the sender waits on
+Telegram or sleeps; a lock file ``<warehouse>.notify.lock`` keeps two senders
+from running at once.
+
+Manual messages (:mod:`early_warning.notify.manual`) share the log: their
+``outbox_id`` is ``manual:<enrolment_id>:<n>``, ``transition`` is ``manual`` and
+``sent_by`` names the curator.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -58,6 +67,23 @@ OUTBOX_COLUMNS: tuple[str, ...] = (
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ADVISORY_LOCK_KEY = 7_406_118_015  # any constant: one sender per PostgreSQL database
+#: DuckDB's in-process database cache races when one thread opens a file while another
+#: closes its last connection to it ("already attached"): opens and closes take turns
+_DUCKDB_OPEN_CLOSE = threading.Lock()
+#: outbox_id prefix of the manual messages (early_warning.notify.manual)
+MANUAL_PREFIX = "manual:"
+#: Placeholder syntax of seeds/notification_templates.csv (for outboxes built before
+#: mart_notification_outbox had render_problem)
+_PLACEHOLDER = re.compile(
+    r"\{(greeting|next_step|days_inactive|due_year|due_month|due_day|due_time|activity|course|"
+    r"firstname)\}"
+)
+
+
+def unfilled_placeholder(text: str | None) -> str | None:
+    """The first template placeholder left in ``text`` (None when there is none)."""
+    match = _PLACEHOLDER.search(text or "")
+    return match.group(0) if match else None
 
 
 class StoreError(RuntimeError):
@@ -80,6 +106,7 @@ class OutboxRow:
     lang: str
     message_text: str
     can_send: bool
+    render_problem: str | None = None  # why the message cannot be sent as rendered
 
 
 @dataclass
@@ -118,11 +145,20 @@ class DeliveryStore:
         marts_schema: str = "marts",
         log_schema: str = "notifications",
         read_only: bool = False,
+        path: str | None = None,
+        lock_wait: float = 60.0,
     ) -> None:
         if engine not in ("duckdb", "postgres"):
             raise ValueError(f"engine must be duckdb or postgres, not {engine!r}")
+        #: PostgreSQL: the connection; DuckDB: the connection of the open session, else None
         self.connection = connection
         self.engine = engine
+        #: DuckDB: the warehouse file, opened per statement or per session()
+        self.path = str(path) if path is not None else None
+        #: DuckDB: seconds to wait for the file while a dbt build (or another writer) holds it
+        self.lock_wait = lock_wait
+        self._session_depth = 0
+        self._lock_file = None
         self.marts_schema = _check_identifier(marts_schema)
         self.log_schema = _check_identifier(log_schema)
         self.read_only = read_only
@@ -132,17 +168,61 @@ class DeliveryStore:
     # --- opening -------------------------------------------------------------------------
 
     @classmethod
-    def open_duckdb(cls, path, read_only: bool = False, **kwargs) -> DeliveryStore:
+    def open_duckdb(
+        cls, path, read_only: bool = False, lock_wait: float = 60.0, **kwargs
+    ) -> DeliveryStore:
+        """Open on a DuckDB file. Nothing stays open: each statement (or session()) opens
+        the file and closes it, waiting up to ``lock_wait`` seconds while it is busy."""
+        store = cls(
+            None, "duckdb", read_only=read_only, path=str(path), lock_wait=lock_wait, **kwargs
+        )
+        with store.session():  # fail early, and clearly, when the file cannot be opened
+            pass
+        return store
+
+    def _connect_duckdb(self):
         import duckdb
 
+        deadline = time.monotonic() + max(self.lock_wait, 0.0)
+        delay = 0.05
+        while True:
+            try:
+                with _DUCKDB_OPEN_CLOSE:
+                    return duckdb.connect(self.path, read_only=self.read_only)
+            except duckdb.Error as error:
+                text = str(error).lower()
+                busy = "lock" in text or "already attached" in text
+                if not busy or time.monotonic() >= deadline:
+                    hint = (
+                        f"another process (a dbt build?) held it for more than {self.lock_wait:g} s"
+                        if busy
+                        else "is it a DuckDB warehouse?"
+                    )
+                    raise StoreError(
+                        f"cannot open the DuckDB warehouse {self.path}: {error} ({hint}; "
+                        "try again when the build is done)"
+                    ) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+    @contextlib.contextmanager
+    def session(self):
+        """Hold one connection for the block (DuckDB: the file is locked meanwhile, so
+        never call the network inside); PostgreSQL: the store's connection, unchanged."""
+        if self.engine != "duckdb":
+            yield self
+            return
+        if self._session_depth == 0:
+            self.connection = self._connect_duckdb()
+        self._session_depth += 1
         try:
-            connection = duckdb.connect(str(path), read_only=read_only)
-        except duckdb.Error as error:
-            raise StoreError(
-                f"cannot open the DuckDB warehouse {path}: {error} "
-                "(is a dbt build running on it right now?)"
-            ) from error
-        return cls(connection, "duckdb", read_only=read_only, **kwargs)
+            yield self
+        finally:
+            self._session_depth -= 1
+            if self._session_depth == 0:
+                connection, self.connection = self.connection, None
+                with _DUCKDB_OPEN_CLOSE:
+                    connection.close()
 
     @classmethod
     def open_postgres(
@@ -167,15 +247,21 @@ class DeliveryStore:
             with contextlib.suppress(Exception):  # the connection may already be broken
                 self._execute("select pg_advisory_unlock(%s)", (_ADVISORY_LOCK_KEY,))
             self._holds_lock = False
-        self.connection.close()
+        if self._lock_file is not None:
+            self._lock_file.close()  # releases the flock
+            self._lock_file = None
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
 
     # --- SQL helpers ---------------------------------------------------------------------
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         """Run one statement (placeholders ``%s``) in its own transaction; rows if any."""
         if self.engine == "duckdb":
-            result = self.connection.execute(sql.replace("%s", "?"), list(params))
-            return result.fetchall() if result.description else []
+            with self.session():
+                result = self.connection.execute(sql.replace("%s", "?"), list(params))
+                return result.fetchall() if result.description else []
         with self.connection.cursor() as cursor:
             cursor.execute(sql, tuple(params))
             return cursor.fetchall() if cursor.description else []
@@ -188,6 +274,14 @@ class DeliveryStore:
         import psycopg2
 
         return (psycopg2.Error,)
+
+    def _column_exists(self, schema: str, table: str, column: str) -> bool:
+        rows = self._execute(
+            "select count(*) from information_schema.columns "
+            "where table_schema = %s and table_name = %s and column_name = %s",
+            (schema, table, column),
+        )
+        return bool(rows and rows[0][0])
 
     def _table_exists(self, schema: str, table: str) -> bool:
         rows = self._execute(
@@ -203,9 +297,25 @@ class DeliveryStore:
         return self._table_exists(self.log_schema, LOG_TABLE)
 
     def ensure_log(self) -> None:
-        """Create the log schema and table when missing (never drops anything)."""
+        """Create the log schema and table when missing (never drops anything). Safe when
+        several processes do it at once (the loser of a creation race finds the table)."""
         if self.read_only:
             raise StoreError("the store is read-only")
+        if self.log_exists() and self._column_exists(self.log_schema, LOG_TABLE, "sent_by"):
+            return  # nothing to do (and no DDL: the web app's role may not own the log)
+        for attempt in range(5):
+            try:
+                self._create_log()
+                return
+            except self._errors():
+                # another process or thread is creating it right now: let it finish
+                if self.engine == "postgres" and not self.connection.autocommit:
+                    self.connection.rollback()
+                if attempt == 4:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+
+    def _create_log(self) -> None:
         self._execute(f"create schema if not exists {self.log_schema}")
         self._execute(
             f"""
@@ -227,13 +337,31 @@ class DeliveryStore:
                 chat_id varchar,
                 lang varchar,
                 message_text varchar,
+                sent_by varchar,
                 primary key (outbox_id, attempt_no)
             )
             """
         )
+        if not self._column_exists(self.log_schema, LOG_TABLE, "sent_by"):
+            # a log created before manual messages existed
+            self._execute(
+                f"alter table {self.log_relation} add column if not exists sent_by varchar"
+            )
 
     def acquire_lock(self) -> None:
-        """One sender at a time. DuckDB: the read-write file lock already ensures it."""
+        """One sender at a time: an advisory lock (PostgreSQL) or a lock file beside the
+        DuckDB warehouse (``<path>.notify.lock``, released when the process ends)."""
+        if self.engine == "duckdb":
+            import fcntl
+
+            lock_file = open(f"{self.path}.notify.lock", "a")  # noqa: SIM115 -- held open
+            try:
+                fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                lock_file.close()
+                raise StoreError(f"another notification sender is running on {self.path}") from None
+            self._lock_file = lock_file
+            return
         if self.engine == "postgres":
             [(locked,)] = self._execute("select pg_try_advisory_lock(%s)", (_ADVISORY_LOCK_KEY,))
             if not locked:
@@ -262,7 +390,9 @@ class DeliveryStore:
             return []
         return self._execute(
             f"select outbox_id, attempt_no, chat_id, started_at from {self.log_relation} "
-            "where status = 'sending' order by started_at, outbox_id"
+            "where status = 'sending' and outbox_id not like %s "
+            "order by started_at, outbox_id",
+            (MANUAL_PREFIX + "%",),
         )
 
     def mark_unfinished_unknown(self, now: datetime) -> list[tuple]:
@@ -274,21 +404,32 @@ class DeliveryStore:
         if unfinished:
             self._execute(
                 f"update {self.log_relation} set status = 'unknown_outcome', finished_at = %s, "
-                "error_description = %s where status = 'sending'",
+                "error_description = %s where status = 'sending' and outbox_id not like %s",
                 (
                     now,
                     "the sender stopped between calling Telegram and recording the answer: "
                     "the message may have been delivered, so it is not resent (at most once)",
+                    MANUAL_PREFIX + "%",
                 ),
             )
         return unfinished
 
-    def start_attempt(self, row: OutboxRow, attempt_no: int, run_id: str, now: datetime) -> None:
-        """Record (and commit) the attempt as 'sending' before the API is called."""
+    def start_attempt(
+        self,
+        row: OutboxRow,
+        attempt_no: int,
+        run_id: str,
+        now: datetime,
+        sent_by: str | None = None,
+    ) -> None:
+        """Record (and commit) the attempt as 'sending' before the API is called.
+
+        The primary key (outbox_id, attempt_no) makes this the claim: of two writers of
+        the same attempt, one gets a unique-key error (see :meth:`is_duplicate_key`)."""
         self._execute(
             f"insert into {self.log_relation} (outbox_id, attempt_no, run_id, status, started_at, "
-            "enrolment_id, courseid, userid, course_week, transition, chat_id, lang, message_text) "
-            "values (%s, %s, %s, 'sending', %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "enrolment_id, courseid, userid, course_week, transition, chat_id, lang, message_text, "
+            "sent_by) values (%s, %s, %s, 'sending', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (
                 row.outbox_id,
                 attempt_no,
@@ -302,8 +443,17 @@ class DeliveryStore:
                 row.chat_id,
                 row.lang,
                 row.message_text,
+                sent_by,
             ),
         )
+
+    def is_duplicate_key(self, error: BaseException) -> bool:
+        """True when ``error`` says a row with the same primary key exists (or was being
+        written by a concurrent transaction): someone else claimed the attempt."""
+        if self.engine == "postgres":
+            return getattr(error, "pgcode", None) in ("23505", "40001", "40P01")
+        text = str(error).lower()
+        return "duplicate key" in text or "primary key" in text or "conflict" in text
 
     def finish_attempt(
         self,
@@ -324,6 +474,8 @@ class DeliveryStore:
 
     def requeue(self, outbox_id: str, run_id: str, now: datetime, note: str) -> str:
         """Let the next run try a held row again (a human's decision); returns what was done."""
+        if outbox_id.startswith(MANUAL_PREFIX):
+            return f"{outbox_id}: refused, a manual message is never resent (send a new one)"
         states = self.delivery_states()
         state = states.get(outbox_id)
         if state is None:
@@ -347,16 +499,27 @@ class DeliveryStore:
         """Every row of the outbox mart (sendable or not), in a stable order."""
         if not self._table_exists(self.marts_schema, OUTBOX_RELATION):
             raise StoreError(f"no table {self.outbox_relation}: build it first ({BUILD_HINT})")
+        has_problem = self._column_exists(self.marts_schema, OUTBOX_RELATION, "render_problem")
+        problem = "render_problem" if has_problem else "cast(null as varchar)"
         try:
             rows = self._execute(
-                f"select {', '.join(OUTBOX_COLUMNS)} from {self.outbox_relation} "
+                f"select {', '.join(OUTBOX_COLUMNS)}, {problem} from {self.outbox_relation} "
                 "order by courseid, userid, outbox_id"
             )
         except self._errors() as error:
             raise StoreError(
                 f"cannot read {self.outbox_relation}: {error} ({BUILD_HINT})"
             ) from None
-        return [OutboxRow(*row) for row in rows]
+        result = []
+        for *values, render_problem in rows:
+            row = OutboxRow(*values, render_problem=render_problem)
+            if not has_problem and unfilled_placeholder(row.message_text):
+                # an outbox built before render_problem: refuse what looks unrendered
+                row = OutboxRow(*values, render_problem="unfilled_placeholder")
+            if row.render_problem is not None and row.can_send:
+                row = OutboxRow(*values[:-1], False, render_problem=row.render_problem)
+            result.append(row)
+        return result
 
     def outbox_as_of(self) -> datetime | None:
         rows = self._execute(f"select max(as_of) from {self.outbox_relation}")

@@ -18,7 +18,7 @@ from early_warning.notify import fake_api
 from early_warning.notify.cli import main as notify_main
 from early_warning.notify.fake_api import FakeBotApi
 from early_warning.notify.sender import RateLimiter, Sender, SenderSettings
-from early_warning.notify.store import OUTBOX_COLUMNS, DeliveryStore
+from early_warning.notify.store import OUTBOX_COLUMNS, DeliveryStore, StoreError
 from early_warning.notify.telegram import BotApi, Outcome, TelegramConfigError, classify
 
 TOKEN = "123456:SECRET-token_abcdefghij"
@@ -591,3 +591,141 @@ def test_postgres_log_crash_and_rerun(server, scratch_pg_dsn):
             for schema in schemas:
                 cur.execute(f"drop schema if exists {schema} cascade")
         con.close()
+
+
+# --- issue 16: an unreachable API stops the run; DuckDB is never held while waiting ----------
+
+
+def test_unreachable_api_stops_after_a_few_consecutive_failures(server, warehouse):
+    with FakeBotApi(TOKEN) as gone:
+        closed_url = gone.base_url
+    summary, lines, fake_time = run_sender(
+        warehouse, closed_url, max_attempts=5, max_consecutive_failures=3
+    )
+    # 3 calls in all (not 5 per row x 4 rows), two back-offs between them, then stop
+    assert len(deliveries(warehouse)) == 3
+    assert fake_time.sleeps == [1.0, 2.0]
+    assert summary.stopped and "unreachable" in summary.stopped
+    assert summary.exit_code == 3 and not summary.stopped_fatal
+    assert summary.results == {SENDABLE[0][0]: "retry"}
+    assert {r[2] for r in deliveries(warehouse)} == {"retry"}
+    # everything is left for the next run, which sends each row once
+    again, _, _ = run_sender(warehouse, server.base_url)
+    assert again.count("sent") == 4 and len(server.delivered) == 4
+
+
+def test_unreachable_api_through_the_cli_exits_3_quickly(warehouse, capsys, monkeypatch):
+    with FakeBotApi(TOKEN) as gone:
+        closed_url = gone.base_url
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("TELEGRAM_API_BASE", closed_url)
+    code = notify_main(
+        ["--duckdb", str(warehouse), "--backoff", "0.01", "--per-chat-interval", "0"]
+    )
+    out = capsys.readouterr().out
+    assert code == 3
+    assert "run stopped early" in out and "4 calls in a row failed" in out
+    assert len(deliveries(warehouse)) == 4  # the default: 4 consecutive failures
+
+
+def test_the_warehouse_file_is_free_while_telegram_answers(server, warehouse):
+    """While the sender waits on Telegram, another process (a dbt build) can open the DuckDB
+    file read-write and write to it."""
+    import threading
+
+    server.hold = True
+    outcome = {}
+    thread = threading.Thread(
+        target=lambda: outcome.setdefault("run", run_sender(warehouse, server.base_url, limit=1))
+    )
+    thread.start()
+    try:
+        assert server.held.wait(10), "the sender never called the fake API"
+        writer = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
+                "c.execute('create table marts.written_meanwhile as select 1 as x'); c.close()",
+                str(warehouse),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert writer.returncode == 0, writer.stderr
+    finally:
+        server.release.set()
+        thread.join(30)
+    summary = outcome["run"][0]
+    assert summary.count("sent") == 1
+    con = duckdb.connect(str(warehouse), read_only=True)
+    assert con.execute("select x from marts.written_meanwhile").fetchall() == [(1,)]
+    con.close()
+
+
+def test_two_senders_on_one_duckdb_file_are_refused(server, warehouse):
+    first = DeliveryStore.open_duckdb(warehouse)
+    second = DeliveryStore.open_duckdb(warehouse)
+    try:
+        first.acquire_lock()
+        with pytest.raises(StoreError, match="another notification sender is running"):
+            second.acquire_lock()
+    finally:
+        first.close()
+        second.close()
+    third = DeliveryStore.open_duckdb(warehouse)  # released with the store
+    third.acquire_lock()
+    third.close()
+
+
+# --- issue 16: unrendered messages are never sent; the dry run shows names on one line -----
+
+
+def add_render_problem(path: Path, problems: dict[str, str]) -> None:
+    con = duckdb.connect(str(path))
+    con.execute("alter table marts.mart_notification_outbox add column render_problem varchar")
+    for outbox_id, problem in problems.items():
+        con.execute(
+            "update marts.mart_notification_outbox set render_problem = ?, can_send = false "
+            "where outbox_id = ?",
+            [problem, outbox_id],
+        )
+    con.close()
+
+
+def test_a_row_with_an_unfilled_placeholder_is_never_sent(server, warehouse):
+    add_render_problem(warehouse, {SENDABLE[0][0]: "unfilled_placeholder"})
+    summary, lines, _ = run_sender(warehouse, server.base_url)
+    assert summary.count("sent") == 3
+    assert [r.outbox_id for r in summary.not_rendered] == [SENDABLE[0][0]]
+    assert summary.exit_code == 3  # a human should fix the template
+    assert SENDABLE[0][12] not in [text for _, text in server.delivered]
+    assert any("not fully rendered" in line for line in lines)
+
+
+def test_an_outbox_without_render_problem_is_checked_for_placeholders(server, tmp_path):
+    """An outbox built before render_problem existed (or left by a failed build): a text with
+    a template placeholder is refused."""
+    rows = [list(r) for r in ROWS]
+    rows[0][12] = "Hi {course}{next_step}!"
+    path = make_warehouse(tmp_path / "old.duckdb", [tuple(r) for r in rows])
+    summary, _, _ = run_sender(path, server.base_url)
+    assert summary.count("sent") == 3
+    assert [r.render_problem for r in summary.not_rendered] == ["unfilled_placeholder"]
+    assert all("{" not in text for _, text in server.delivered)
+
+
+def test_dry_run_shows_names_with_newlines_escaped(tmp_path, capsys, monkeypatch):
+    rows = [list(r) for r in ROWS]
+    rows[0][5] = "Anna\n--- 9-99:1:category_worsened  Fake Person"
+    rows[0][12] = "Hi Anna\n--- fake line!"
+    path = make_warehouse(tmp_path / "w.duckdb", [tuple(r) for r in rows])
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    assert notify_main(["--duckdb", str(path), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "Anna\\n--- 9-99:1:category_worsened  Fake Person" in out
+    assert "Hi Anna\\n--- fake line!" in out
+    assert not any(
+        line.startswith("--- 9-99") or line.startswith("--- fake") for line in out.splitlines()
+    )

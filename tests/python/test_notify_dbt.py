@@ -141,3 +141,98 @@ def test_dry_run_then_two_runs_send_each_row_exactly_once(
         "where status = 'sent'"
     )
     assert sent == [(len(outbox), len(outbox))]
+
+
+def test_hostile_names_feedback_and_manual_messages_end_to_end(
+    tiny_site, tmp_path, capsys, monkeypatch
+):
+    """Issue 16: with a first name 'Grace {course}' and a course 'Intro {firstname}
+    {days_inactive}', `dbt build && notify` succeeds and messages every eligible student exactly
+    once, names shown as written. Issue 19: feedback 'incorrectly flagged' takes a student out
+    of the outbox for the week, is counted by dbt and survives --full-refresh; a manual message
+    counts as contact in mart_outreach_outcomes."""
+    import duckdb
+
+    from early_warning.notify.feedback import record_feedback
+    from early_warning.notify.manual import prepare_manual_message, send_manual_message
+    from early_warning.notify.store import DeliveryStore
+    from early_warning.notify.telegram import BotApi
+
+    site = tmp_path / "site"
+    shutil.copytree(tiny_site["path"], site)
+    con = duckdb.connect()
+    for table, update in (
+        ("user", "case when id = 31 then 'Grace {course}' else firstname end as firstname"),
+        ("course", "case when id = 4 then 'Intro {firstname} {days_inactive}' else fullname end "
+                   "as fullname"),
+    ):  # fmt: skip
+        path = site / f"{table}.parquet"
+        con.execute(
+            f"copy (select * replace ({update}) from read_parquet('{path}')) "
+            f"to '{path}.new' (format parquet)"
+        )
+        (site / f"{table}.parquet.new").replace(path)
+    con.close()
+    project = DbtProject(
+        workdir=tmp_path / "build",
+        vars={"moodle_files_path": str(site), "as_of": int(tiny_site["manifest"]["now"])},
+    )
+    project.run("build", "--exclude-resource-type", "unit_test")  # exit 0: no failing test
+    sendable = project.query(
+        "select outbox_id, enrolment_id, course_week, chat_id, message_text "
+        "from marts.mart_notification_outbox where can_send order by outbox_id"
+    )
+    hostile = [row for row in sendable if row[1] == "4-31"]
+    assert len(sendable) >= 2 and len(hostile) == 1
+    assert hostile[0][4].startswith("Hi Grace {course}! ")
+    assert '"Intro {firstname} {days_inactive}"' in hostile[0][4]
+    [flagged] = [row for row in sendable if row[1] != "4-31"][:1]
+
+    warehouse = str(project.duckdb_path)
+    store = DeliveryStore.open_duckdb(warehouse)
+    try:
+        record_feedback(
+            store, enrolment_id=flagged[1], value="incorrectly_flagged", user="curator",
+            course_week=flagged[2],
+        )  # fmt: skip
+    finally:
+        store.close()
+    downstream = ["--select", "stg_app__prediction_feedback+", "stg_app__notification_deliveries+"]
+    project.run("build", *downstream, "--exclude-resource-type", "unit_test")
+    after = project.query(
+        "select outbox_id from marts.mart_notification_outbox where can_send order by 1"
+    )
+    assert flagged[0] not in [r[0] for r in after]
+    assert len(after) == len(sendable) - 1
+
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    fast = ["--duckdb", warehouse, "--per-chat-interval", "0", "--backoff", "0.01"]
+    with FakeBotApi(TOKEN) as server:
+        monkeypatch.setenv("TELEGRAM_API_BASE", server.base_url)
+        assert notify_main(fast) == 0
+        assert notify_main(fast) == 0  # nothing twice
+        expected = [(chat, text) for oid, _, _, chat, text in sendable if oid != flagged[0]]
+        assert sorted(server.delivered) == sorted(expected)
+
+        store = DeliveryStore.open_duckdb(warehouse)
+        try:
+            draft = prepare_manual_message(store, "4-31", "curator")
+            result = send_manual_message(
+                store, BotApi(TOKEN, server.base_url), enrolment_id="4-31", text=draft.text,
+                token=draft.token, user="curator",
+            )  # fmt: skip
+        finally:
+            store.close()
+        assert result.status == "sent"
+        assert draft.text.startswith("Hi Grace {course}! ") and "Intro {firstname}" in draft.text
+
+    for refresh in ([], ["--full-refresh"]):
+        project.run("build", *downstream, *refresh, "--exclude-resource-type", "unit_test")
+        assert project.query(
+            "select courseid, course_week, n_marks, n_incorrectly_flagged "
+            "from marts.mart_prediction_feedback"
+        ) == [(4, flagged[2], 1, 1)]
+        assert project.query(
+            "select contact_kind from marts.mart_outreach_outcomes "
+            f"where enrolment_id = '4-31' and course_week = {hostile[0][2]}"
+        ) == [("automatic_and_manual",)]

@@ -10,7 +10,8 @@
       category message is listed: one message per student, course and week.
     Only the current week of the enrolments active at as_of
     (int_enrolments_active: running course, started and not ended, neither the
-    enrolment nor the user suspended).
+    enrolment nor the user suspended). An enrolment-week whose prediction someone
+    marked incorrectly_flagged (int_prediction_feedback_latest) is not listed.
 
     outbox_id = '<enrolment_id>:<course_week>:<transition>': the same on every
     rebuild, so the sender's delivery log (notifications.notification_deliveries)
@@ -89,6 +90,16 @@ band_scores as (
 
 ),
 
+flagged_incorrectly as (
+
+    select distinct
+        enrolment_id,
+        course_week
+    from {{ ref('int_prediction_feedback_latest') }}
+    where feedback_value = 'incorrectly_flagged'
+
+),
+
 chat_ids as (
 
     select
@@ -138,7 +149,7 @@ students as (
         userid,
         nullif(trim(firstname), '') as firstname,
         nullif(trim(lastname), '') as lastname,
-        case when lower(coalesce(lang, '')) like 'ru%' then 'ru' else 'en' end as lang
+        {{ notification_lang('lang') }} as lang
     from users
 
 ),
@@ -229,11 +240,22 @@ risk_transitions as (
 
 ),
 
-transitions as (
+all_transitions as (
 
     select * from category_transitions
     union all
     select * from risk_transitions
+
+),
+
+transitions as (
+
+    select all_transitions.*
+    from all_transitions
+    left join flagged_incorrectly
+        on all_transitions.enrolment_id = flagged_incorrectly.enrolment_id
+            and all_transitions.course_week = flagged_incorrectly.course_week
+    where flagged_incorrectly.enrolment_id is null
 
 ),
 
@@ -288,34 +310,50 @@ assembled as (
 ),
 
 {#-
-    Placeholders, replaced in this order: the fragments first (they hold
-    placeholders themselves), then computed values, then data from Moodle (last,
-    so that a course or activity name is never searched for placeholders).
-    A NULL value renders as '' (replace() with NULL would blank the message).
+    Rendering (macros/notifications.sql): the body embeds the fragments first
+    ({greeting}, {next_step}: trusted seed text that holds placeholders itself;
+    a missing fragment stays as its placeholder), then every value is substituted
+    with its braces neutralised, so no value is ever searched for placeholders (a
+    name 'Grace {course}' or a course 'Intro {firstname}' is shown as written).
+    A placeholder left unfilled, a missing template or a text longer than Telegram's
+    4096 characters sets render_problem, and the row is not sendable: one bad row
+    never stops the build nor the other messages.
 -#}
-{%- set placeholders = [
-    ('{greeting}', 'greeting_template'),
-    ('{next_step}', 'next_step_template'),
-    ('{days_inactive}', 'cast(days_since_last_activity as ' ~ dbt.type_string() ~ ')'),
-    ('{due_year}', 'substring(due_text, 1, 4)'),
-    ('{due_month}', 'substring(due_text, 6, 2)'),
-    ('{due_day}', 'substring(due_text, 9, 2)'),
-    ('{due_time}', 'substring(due_text, 12, 5)'),
-    ('{activity}', 'next_activity_name'),
-    ('{course}', 'course_fullname'),
-    ('{firstname}', 'firstname'),
+{%- set values = [
+    ('days_inactive', 'days_since_last_activity'),
+    ('due_year', 'substring(due_text, 1, 4)'),
+    ('due_month', 'substring(due_text, 6, 2)'),
+    ('due_day', 'substring(due_text, 9, 2)'),
+    ('due_time', 'substring(due_text, 12, 5)'),
+    ('activity', 'next_activity_name'),
+    ('course', 'course_fullname'),
+    ('firstname', 'firstname'),
 ] -%}
-{%- set rendered = namespace(sql='body_template') -%}
-{%- for placeholder, value_sql in placeholders -%}
-    {%- set rendered.sql = dbt.replace(rendered.sql, "'" ~ placeholder ~ "'", "coalesce(" ~ value_sql ~ ", '')") -%}
-{%- endfor %}
+{%- set composed = dbt.replace(
+    dbt.replace("coalesce(body_template, '')", "'{greeting}'", "coalesce(greeting_template, '{greeting}')"),
+    "'{next_step}'", "coalesce(next_step_template, '{next_step}')"
+) %}
 
 rendered as (
 
     select
         assembled.*,
-        {{ rendered.sql }} as message_text
+        {{ notification_render(composed, values) }} as escaped_text
     from assembled
+
+),
+
+checked as (
+
+    select
+        rendered.*,
+        {{ notification_unescape('rendered.escaped_text') }} as message_text,
+        case
+            when rendered.body_template is null then 'no_template'
+            when {{ notification_unfilled('rendered.escaped_text') }} then 'unfilled_placeholder'
+            when length(rendered.escaped_text) > 4096 then 'too_long'
+        end as render_problem
+    from rendered
 
 ),
 
@@ -345,9 +383,10 @@ final as (
         cast(chat_id as {{ dbt.type_string() }}) as chat_id,
         cast(lang as {{ dbt.type_string() }}) as lang,
         cast(message_text as {{ dbt.type_string() }}) as message_text,
-        cast(chat_id is not null as boolean) as can_send,
+        cast(render_problem as {{ dbt.type_string() }}) as render_problem,
+        cast(chat_id is not null and render_problem is null as boolean) as can_send,
         cast({{ epoch_to_timestamp('as_of') }} as {{ dbt.type_timestamp() }}) as as_of
-    from rendered
+    from checked
 
 )
 
