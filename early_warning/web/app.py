@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlencode
 
-from fastapi import FastAPI, Form, HTTPException, Request
+from fastapi import FastAPI, Form, Header, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -82,6 +82,12 @@ BUSY = (
 
 class NotSignedIn(Exception):
     pass
+
+
+#: every POST of the API carries the session's CSRF token (GET /api/v1/session) here
+CSRF_HEADER = Header(
+    "", alias="X-CSRF-Token", description="the csrf of GET /api/v1/session (required)"
+)
 
 
 class ContactRequest(BaseModel):
@@ -321,8 +327,8 @@ def create_app(settings: WebSettings | None = None, reader=None, bot_api=None) -
             )
         return None
 
-    def csrf_header(request: Request, session: Session) -> None:
-        if not check_csrf(session.csrf, request.headers.get("X-CSRF-Token", "")):
+    def csrf_header(session: Session, token: str) -> None:
+        if not check_csrf(session.csrf, token):
             raise HTTPException(
                 status_code=403,
                 detail="missing or wrong X-CSRF-Token header: send the csrf of GET /api/v1/session",
@@ -727,14 +733,16 @@ def create_app(settings: WebSettings | None = None, reader=None, bot_api=None) -
         tags=["contact"],
         summary="Send a Telegram message to a student (at most once per token)",
     )
-    def api_contact_send(request: Request, userid: int, body: ContactRequest) -> dict:
+    def api_contact_send(
+        request: Request, userid: int, body: ContactRequest, x_csrf_token: str = CSRF_HEADER
+    ) -> dict:
         """Sends ``text`` once per ``token`` (from GET .../contact): a second request with
         the same token answers ``status: duplicate`` and sends nothing. ``status``: sent,
         failed_permanent, unknown_outcome (never resent), retry, duplicate or refused (no
         chat connected, empty text). Needs the ``X-CSRF-Token`` header. 404 when the
         student is not one of yours; 503 while the warehouse is busy."""
         session = session_of(request)
-        csrf_header(request, session)
+        csrf_header(session, x_csrf_token)
         result = send(session, userid, body.enrolment_id, body.text, body.token)
         return {**asdict(result), "delivered": result.delivered}
 
@@ -743,12 +751,14 @@ def create_app(settings: WebSettings | None = None, reader=None, bot_api=None) -
         tags=["contact"],
         summary="Feedback on a prediction (useful, not_useful, fixed, incorrectly_flagged)",
     )
-    def api_feedback(request: Request, userid: int, body: FeedbackRequest) -> dict:
+    def api_feedback(
+        request: Request, userid: int, body: FeedbackRequest, x_csrf_token: str = CSRF_HEADER
+    ) -> dict:
         """Records your mark on the student's prediction of ``course_week`` (default the
         newest); your latest mark counts. ``incorrectly_flagged`` keeps the week out of the
         automated messages. Needs the ``X-CSRF-Token`` header; 404 when not your student."""
         session = session_of(request)
-        csrf_header(request, session)
+        csrf_header(session, x_csrf_token)
         return asdict(give_feedback(session, userid, body))
 
     @app.get("/api/v1/courses", tags=["courses"], summary="My courses")
