@@ -10,18 +10,37 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import os
 from collections import defaultdict
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlencode
 
-from fastapi import FastAPI, Form, HTTPException, Request
+from fastapi import FastAPI, Form, Header, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
 
+from early_warning.notify import (
+    FEEDBACK_VALUES,
+    AccessDenied,
+    BotApi,
+    DeliveryStore,
+    ManualMessageError,
+    StoreError,
+    TelegramConfigError,
+    list_feedback,
+    list_messages,
+    prepare_manual_message,
+    record_feedback,
+    send_manual_message,
+)
+from early_warning.notify.telegram import API_BASE_ENV, DEFAULT_API_BASE, TOKEN_ENV
+from early_warning.warehouse import one_line
 from early_warning.web import charts, queries
 from early_warning.web.auth import (
     PRESESSION_COOKIE,
@@ -43,11 +62,52 @@ PAGE_SIZE = 200
 NOT_FOUND = "Not found: nothing with this id among the courses and students you may see."
 
 
+#: What the card says after the contact form (the status comes back in the query string)
+CONTACT_NOTICES = {
+    "sent": "Message delivered to Telegram.",
+    "duplicate": "This form was already submitted (a double click, a reload or another "
+    "curator): the message was sent once, not again.",
+    "refused": "Not sent: the student cannot be contacted or the message was empty.",
+    "failed_permanent": "Telegram refused the message for good (chat not found or bot blocked).",
+    "unknown_outcome": "No answer from Telegram: the message may have arrived; it is not "
+    "resent. Check with the student before writing again.",
+    "retry": "Not sent: Telegram could not be reached. Try again in a minute.",
+    "feedback": "Feedback recorded.",
+}
+BUSY = (
+    "The warehouse is busy (the nightly build is writing it): nothing was sent or recorded. "
+    "Try again in a minute."
+)
+
+
 class NotSignedIn(Exception):
     pass
 
 
-def create_app(settings: WebSettings | None = None, reader=None) -> FastAPI:
+#: every POST of the API carries the session's CSRF token (GET /api/v1/session) here
+CSRF_HEADER = Header(
+    "", alias="X-CSRF-Token", description="the csrf of GET /api/v1/session (required)"
+)
+
+
+class ContactRequest(BaseModel):
+    enrolment_id: str = Field(description="the enrolment (student in course) to write to")
+    text: str = Field(description="the message, as edited (at most 4096 characters)")
+    token: str = Field(
+        description="the form token of GET .../contact: the same token never sends twice"
+    )
+
+
+class FeedbackRequest(BaseModel):
+    enrolment_id: str
+    value: Literal["useful", "not_useful", "fixed", "incorrectly_flagged"]
+    course_week: int | None = Field(None, description="default: the newest scored week")
+    note: str | None = None
+
+
+def create_app(settings: WebSettings | None = None, reader=None, bot_api=None) -> FastAPI:
+    """``bot_api``: the :class:`BotApi` manual messages go through (default: from
+    TELEGRAM_BOT_TOKEN / TELEGRAM_API_BASE when the first message is sent)."""
     settings = settings or WebSettings.from_env()
     reader = reader or make_reader(settings)
     sessions = SessionStore(settings.session_minutes, on_close=reader.close_session)
@@ -130,6 +190,149 @@ def create_app(settings: WebSettings | None = None, reader=None) -> FastAPI:
 
     def not_found():
         raise HTTPException(status_code=404, detail=NOT_FOUND)
+
+    # ------------------------------------------------------------------ contact and feedback
+
+    @contextmanager
+    def notify_store(session: Session, lock_wait: float = 10.0):
+        """The delivery log and feedback table (issue 19): on DuckDB the live warehouse
+        file (not the published copy: dbt reads the log and the feedback back), opened per
+        statement; on PostgreSQL the signed-in user's own connection (its grants apply)."""
+        try:
+            if settings.engine == "duckdb":
+                if settings.warehouse_path is None or not settings.warehouse_path.exists():
+                    raise Unavailable(
+                        f"no live warehouse at {settings.warehouse_path}: contact and feedback "
+                        "are written there (set EW_WEB_WAREHOUSE_PATH or EW_DUCKDB_PATH)"
+                    )
+                store = DeliveryStore.open_duckdb(
+                    settings.warehouse_path,
+                    lock_wait=lock_wait,
+                    marts_schema=settings.schemas.marts,
+                    log_schema=settings.schemas.notifications,
+                )
+            else:
+                store = DeliveryStore(
+                    reader.connection_of(session),
+                    "postgres",
+                    marts_schema=settings.schemas.marts,
+                    log_schema=settings.schemas.notifications,
+                )
+        except StoreError as error:
+            log.warning("delivery log unavailable: %s", type(error).__name__)
+            raise Unavailable(BUSY) from None
+        try:
+            yield store
+        except StoreError:
+            raise Unavailable(BUSY) from None
+        except store._errors() as error:  # the database's own error (never shown: SQL)
+            log.warning("delivery log: %s", one_line(error))
+            raise Unavailable(
+                "Contact and feedback are not available: the warehouse refused the "
+                "statement (on PostgreSQL: does your role have the grants of "
+                "grant_reporting_access?). Nothing was sent or recorded; tell the site operator."
+            ) from None
+
+    def access_rule(session: Session):
+        """The app's own rule: a course is yours when the teacher views show it to you."""
+        run = runner(session)
+        return lambda _user, courseid: queries.course(run, t, int(courseid)) is not None
+
+    def own_enrolment(session: Session, userid: int, enrolment_id: str) -> dict:
+        """The enrolment when it is one of the user's students (else 404, as missing)."""
+        for row in queries.student_current(runner(session), t, userid):
+            if str(row["enrolment_id"]) == str(enrolment_id):
+                return row
+        not_found()
+
+    def bot() -> BotApi:
+        if bot_api is not None:
+            return bot_api
+        token = os.environ.get(TOKEN_ENV)
+        if not token:
+            raise Unavailable(
+                f"Telegram is not configured: the site operator sets {TOKEN_ENV} (and "
+                f"{API_BASE_ENV} for a local Bot API) where the web app runs."
+            )
+        try:
+            return BotApi(token, os.environ.get(API_BASE_ENV) or DEFAULT_API_BASE)
+        except TelegramConfigError as error:
+            raise Unavailable(str(error)) from None
+
+    def send(session: Session, userid: int, enrolment_id: str, text: str, token: str):
+        own_enrolment(session, userid, enrolment_id)
+        with notify_store(session) as store:
+            try:
+                return send_manual_message(
+                    store,
+                    bot(),
+                    enrolment_id=enrolment_id,
+                    text=text,
+                    token=token,
+                    user=session.username,
+                    check_access=access_rule(session),
+                )
+            except AccessDenied:
+                not_found()
+            except ManualMessageError as error:
+                raise HTTPException(status_code=400, detail=str(error)) from None
+
+    def give_feedback(session: Session, userid: int, body: FeedbackRequest):
+        own_enrolment(session, userid, body.enrolment_id)
+        with notify_store(session) as store:
+            try:
+                return record_feedback(
+                    store,
+                    enrolment_id=body.enrolment_id,
+                    value=body.value,
+                    user=session.username,
+                    course_week=body.course_week,
+                    note=body.note,
+                    check_access=access_rule(session),
+                )
+            except AccessDenied:
+                not_found()
+            except ManualMessageError as error:
+                raise HTTPException(status_code=400, detail=str(error)) from None
+
+    def contact_blocks(session: Session, cards: list[dict]) -> str | None:
+        """Fills each card's contact draft, messages and feedback from the live log;
+        returns a notice when the warehouse is busy (the page shows without them)."""
+        check = access_rule(session)
+        try:
+            with notify_store(session, lock_wait=2.0) as store, store.session():
+                for card in cards:
+                    current = card["current"]
+                    if current is None:
+                        continue
+                    enrolment_id = str(current["enrolment_id"])
+                    try:
+                        card["contact"] = prepare_manual_message(
+                            store, enrolment_id, session.username, check
+                        )
+                    except ManualMessageError:
+                        card["contact"] = None
+                    card["sent"] = list_messages(
+                        store, enrolment_id, session.username, check, card["courseid"]
+                    )
+                    card["feedback"] = list_feedback(
+                        store, enrolment_id, session.username, check, card["courseid"]
+                    )
+        except Unavailable as error:
+            return f"Contact and feedback are unavailable right now. {error}"
+        except (StoreError, AccessDenied):
+            return (
+                "Contact and feedback are unavailable right now (the warehouse is busy): "
+                "reload in a minute."
+            )
+        return None
+
+    def csrf_header(session: Session, token: str) -> None:
+        if not check_csrf(session.csrf, token):
+            raise HTTPException(
+                status_code=403,
+                detail="missing or wrong X-CSRF-Token header: send the csrf of GET /api/v1/session",
+            )
 
     # ------------------------------------------------------------------ errors
 
@@ -315,6 +518,11 @@ def create_app(settings: WebSettings | None = None, reader=None) -> FastAPI:
         run = runner(session)
         points = queries.critical_points(run, t, courseid)
         activities = queries.critical_activities(run, t, courseid)
+        outreach, outreach_missing = [], None
+        try:
+            outreach = queries.outreach_outcomes(run, settings.schemas.marts, courseid)
+        except Unavailable:  # no such mart yet, or the role may not read it
+            outreach_missing = "The outreach outcomes are not available on this warehouse yet."
         first = (state["page"] - 1) * PAGE_SIZE
         filters = {k: v for k, v in request.query_params.items() if k != "page"}
         return page(
@@ -335,6 +543,8 @@ def create_app(settings: WebSettings | None = None, reader=None) -> FastAPI:
             points=points,
             points_chart=charts.critical_points_chart(points),
             activities=activities,
+            outreach=outreach,
+            outreach_missing=outreach_missing,
             csv_url=f"/courses/{courseid}/students.csv"
             + (f"?{urlencode(filters)}" if filters else ""),
             as_of=course["as_of"],
@@ -370,7 +580,70 @@ def create_app(settings: WebSettings | None = None, reader=None) -> FastAPI:
         card = _student_card(runner(session), userid)
         if card is None:
             not_found()
-        return page(request, "student.html", session, **card)
+        busy = contact_blocks(session, card["cards"])
+        status = request.query_params.get("done")
+        return page(
+            request,
+            "student.html",
+            session,
+            notice=CONTACT_NOTICES.get(status),
+            notice_course=request.query_params.get("course"),
+            contact_busy=busy,
+            feedback_values=FEEDBACK_VALUES,
+            **card,
+        )
+
+    @app.post("/students/{userid}/contact", include_in_schema=False)
+    def contact_form(
+        request: Request,
+        userid: int,
+        csrf: str = Form(""),
+        enrolment_id: str = Form(""),
+        token: str = Form(""),
+        text: str = Form(""),
+    ):
+        session = session_of(request)
+        if not check_csrf(session.csrf, csrf):
+            raise HTTPException(status_code=403, detail="The form did not come from this site.")
+        result = send(session, userid, enrolment_id, text, token)
+        courseid = own_enrolment(session, userid, enrolment_id)["courseid"]
+        return with_session_cookie(
+            request,
+            RedirectResponse(
+                f"/students/{userid}?done={result.status}&course={courseid}#course-{courseid}",
+                status_code=303,
+            ),
+        )
+
+    @app.post("/students/{userid}/feedback", include_in_schema=False)
+    def feedback_form(
+        request: Request,
+        userid: int,
+        csrf: str = Form(""),
+        enrolment_id: str = Form(""),
+        value: str = Form(""),
+        course_week: int | None = Form(None),
+    ):
+        session = session_of(request)
+        if not check_csrf(session.csrf, csrf):
+            raise HTTPException(status_code=403, detail="The form did not come from this site.")
+        if value not in FEEDBACK_VALUES:
+            raise HTTPException(
+                status_code=400, detail=f"feedback is one of {', '.join(FEEDBACK_VALUES)}"
+            )
+        record = give_feedback(
+            session,
+            userid,
+            FeedbackRequest(enrolment_id=enrolment_id, value=value, course_week=course_week),
+        )
+        return with_session_cookie(
+            request,
+            RedirectResponse(
+                f"/students/{userid}?done=feedback&course={record.courseid}"
+                f"#course-{record.courseid}",
+                status_code=303,
+            ),
+        )
 
     def _student_card(run, userid: int) -> dict | None:
         history = queries.student_history(run, t, userid)
@@ -422,6 +695,71 @@ def create_app(settings: WebSettings | None = None, reader=None) -> FastAPI:
         }
 
     # ------------------------------------------------------------------ JSON API
+
+    @app.get("/api/v1/session", tags=["session"], summary="Who I am, and my CSRF token")
+    def api_session(request: Request) -> dict:
+        """The signed-in user and the session's CSRF token: every POST of the API must
+        carry it in the ``X-CSRF-Token`` header (with the session cookie)."""
+        session = session_of(request)
+        return {"username": session.username, "csrf": session.csrf}
+
+    @app.get(
+        "/api/v1/students/{userid}/contact",
+        tags=["contact"],
+        summary="The contact form of a student in a course (draft, token, messages)",
+    )
+    def api_contact_draft(request: Request, userid: int, enrolment_id: str) -> dict:
+        """The prefilled message (student's language, course and next deadline filled in),
+        whether the student can be reached (``can_send``, else ``blocked_reason``), the
+        ``token`` to send it with, and every message so far (automatic and manual, who sent
+        it, when, status). 404 when the student is not one of yours."""
+        session = session_of(request)
+        row = own_enrolment(session, userid, enrolment_id)
+        check = access_rule(session)
+        with notify_store(session) as store:
+            try:
+                draft = prepare_manual_message(store, enrolment_id, session.username, check)
+                messages = list_messages(
+                    store, enrolment_id, session.username, check, row["courseid"]
+                )
+            except AccessDenied:
+                not_found()
+            except ManualMessageError as error:
+                raise HTTPException(status_code=404, detail=str(error)) from None
+        return {"draft": asdict(draft), "messages": [asdict(m) for m in messages]}
+
+    @app.post(
+        "/api/v1/students/{userid}/contact",
+        tags=["contact"],
+        summary="Send a Telegram message to a student (at most once per token)",
+    )
+    def api_contact_send(
+        request: Request, userid: int, body: ContactRequest, x_csrf_token: str = CSRF_HEADER
+    ) -> dict:
+        """Sends ``text`` once per ``token`` (from GET .../contact): a second request with
+        the same token answers ``status: duplicate`` and sends nothing. ``status``: sent,
+        failed_permanent, unknown_outcome (never resent), retry, duplicate or refused (no
+        chat connected, empty text). Needs the ``X-CSRF-Token`` header. 404 when the
+        student is not one of yours; 503 while the warehouse is busy."""
+        session = session_of(request)
+        csrf_header(session, x_csrf_token)
+        result = send(session, userid, body.enrolment_id, body.text, body.token)
+        return {**asdict(result), "delivered": result.delivered}
+
+    @app.post(
+        "/api/v1/students/{userid}/feedback",
+        tags=["contact"],
+        summary="Feedback on a prediction (useful, not_useful, fixed, incorrectly_flagged)",
+    )
+    def api_feedback(
+        request: Request, userid: int, body: FeedbackRequest, x_csrf_token: str = CSRF_HEADER
+    ) -> dict:
+        """Records your mark on the student's prediction of ``course_week`` (default the
+        newest); your latest mark counts. ``incorrectly_flagged`` keeps the week out of the
+        automated messages. Needs the ``X-CSRF-Token`` header; 404 when not your student."""
+        session = session_of(request)
+        csrf_header(session, x_csrf_token)
+        return asdict(give_feedback(session, userid, body))
 
     @app.get("/api/v1/courses", tags=["courses"], summary="My courses")
     def api_courses(request: Request) -> list[dict]:

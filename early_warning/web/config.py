@@ -18,6 +18,10 @@ EW_DUCKDB_PATH, EW_PG_* / EW_PG_DSN, EW_PG_SCHEMA); the app's own variables:
                          teacher_role_prefix); the app's own database user must be a
                          member of those roles (``SET ROLE``).
 ``EW_WEB_SESSION_MINUTES`` idle minutes before a session ends (default 60)
+``EW_WEB_WAREHOUSE_PATH`` DuckDB: the live warehouse file where manual messages and
+                         feedback are written (default: the warehouse, EW_DUCKDB_PATH);
+                         pages read the published copy, writes go to the file dbt reads
+``TELEGRAM_BOT_TOKEN`` / ``TELEGRAM_API_BASE`` the bot the card's contact form sends with
 """
 
 from __future__ import annotations
@@ -54,6 +58,8 @@ class WebSettings:
     trusted_header: str | None = None
     proxy_role_prefix: str = ""
     session_minutes: int = 60
+    #: DuckDB: the live warehouse (delivery log and feedback are written there)
+    warehouse_path: Path | None = None
 
     @classmethod
     def from_env(cls, environ: dict | None = None, engine: str | None = None) -> WebSettings:
@@ -82,6 +88,7 @@ class WebSettings:
                 env.get("EW_WEB_DUCKDB_PATH") or published_path(duckdb_path(env))
             )
             settings.schemas = Schemas.duckdb()
+            settings.warehouse_path = Path(env.get("EW_WEB_WAREHOUSE_PATH") or duckdb_path(env))
         else:
             settings.pg = pg_settings(environ=env)
             settings.schemas = Schemas.postgres(environ=env)

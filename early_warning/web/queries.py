@@ -249,3 +249,24 @@ def filter_and_sort(
 
         shown = sorted(shown, key=key, reverse=descending)
     return shown
+
+
+#: the outreach-outcome groups, in the order the course page shows them
+CONTACT_GROUPS = ("contacted", "not_contacted_no_chat", "not_contacted_with_chat")
+
+
+def outreach_outcomes(run: Run, marts: str, courseid: int) -> list[dict]:
+    """Did contacting help (mart_outreach_outcome_summary): the course's rows and the
+    site's, per contact group. Call only after the course passed the access rule."""
+    rows = run(
+        f"""
+        select scope, courseid, contact_group, n_transitions, n_observable_7d,
+               n_active_within_7d, share_active_within_7d, n_observable_14d,
+               n_active_within_14d, share_active_within_14d
+        from {marts}.mart_outreach_outcome_summary
+        where (scope = 'course' and courseid = %s) or scope = 'site'
+        """,
+        (courseid,),
+    )
+    order = {g: i for i, g in enumerate(CONTACT_GROUPS)}
+    return sorted(rows, key=lambda r: (r["scope"] != "course", order.get(r["contact_group"], 9)))

@@ -203,6 +203,17 @@ class PostgresReader:
 
     # -- connections
 
+    def connection_of(self, session):
+        """The signed-in user's own connection, for writes (manual messages, feedback):
+        the user's grants decide. Behind the single-sign-on proxy there is none yet."""
+        if session is None or session.connection is None or session.connection.closed:
+            raise Unavailable(
+                "contact and feedback on PostgreSQL need a password sign-in (the database "
+                "role's own connection); behind the single-sign-on proxy they are not "
+                "available yet"
+            )
+        return session.connection
+
     def sign_in(self, role: str, password: str):
         """A connection as ``role`` (the password is used once, never kept), or SignInFailed."""
         import psycopg2

@@ -131,7 +131,13 @@ def web_settings(web_published):
     from early_warning.web.config import WebSettings
 
     return WebSettings.from_env(
-        environ={"EW_TARGET": "duckdb", "EW_WEB_DUCKDB_PATH": str(web_published)}
+        environ={
+            "EW_TARGET": "duckdb",
+            "EW_WEB_DUCKDB_PATH": str(web_published),
+            # no live warehouse: the card shows that contact is unavailable (test_web's
+            # contact tests write to a copy of their own)
+            "EW_WEB_WAREHOUSE_PATH": str(web_published.parent / "no-live-warehouse.duckdb"),
+        }
     )
 
 

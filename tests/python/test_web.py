@@ -308,7 +308,9 @@ def test_student_card_history_reasons_and_medians(client_a, access, web_build):
     )[0][0]
     chart = card[card.index("<svg") : card.index("</svg>")]
     assert chart.count('class="band"') == n_weeks
-    assert 'data-issue="19"' in card  # room for contact and feedback
+    # contact and feedback: this app has no live warehouse, the card says so and goes on
+    assert f'id="contact-{course}"' in card
+    assert "Contact and feedback are unavailable right now. no live warehouse" in card
 
     [reason] = [
         r
@@ -394,3 +396,243 @@ def test_serve_without_a_published_warehouse_says_what_to_do(tmp_path, monkeypat
     monkeypatch.setenv("EW_TARGET", "duckdb")
     assert main(["serve"]) == 1
     assert "run `make demo` first" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- contact, feedback (#19)
+
+BOT_TOKEN = "777000:WEB-contact_token_abcdefgh"
+
+
+@pytest.fixture(scope="module")
+def live_warehouse(tiny_build, tmp_path_factory) -> Path:
+    """A writable copy of the tiny build: the 'live' warehouse the app writes manual
+    messages and feedback to (the session's build stays untouched for other tests)."""
+    import shutil
+
+    target = tmp_path_factory.mktemp("web_live") / Path(tiny_build.duckdb_path).name
+    shutil.copyfile(tiny_build.duckdb_path, target)
+    return target
+
+
+@pytest.fixture(scope="module")
+def fake_bot():
+    from early_warning.notify.fake_api import FakeBotApi
+
+    with FakeBotApi(BOT_TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def contact_app(web_published, live_warehouse, fake_bot):
+    from fastapi.testclient import TestClient
+
+    from early_warning.notify import BotApi
+    from early_warning.web.app import create_app
+    from early_warning.web.config import WebSettings
+
+    settings = WebSettings.from_env(
+        environ={
+            "EW_TARGET": "duckdb",
+            "EW_WEB_DUCKDB_PATH": str(web_published),
+            "EW_WEB_WAREHOUSE_PATH": str(live_warehouse),
+        }
+    )
+    app = create_app(settings, bot_api=BotApi(BOT_TOKEN, fake_bot.base_url))
+    return lambda username: _sign_in(TestClient(app), username)
+
+
+@pytest.fixture(scope="module")
+def contacts(tiny_build, access) -> dict:
+    """Teacher A's students with and without a Telegram chat, and one of B's course."""
+    rows = tiny_build.query(
+        "select enrolment_id, courseid, userid, can_contact, chat_id "
+        "from marts.mart_student_contact order by enrolment_id"
+    )
+    mine = [r for r in rows if r[1] in access["a_courses"]]
+    reachable = [r for r in mine if r[3]]
+    blocked = [r for r in mine if not r[3]]
+    theirs = [r for r in rows if r[1] == access["b_course"]]
+    if not (reachable and blocked and theirs):
+        pytest.fail("the tiny site needs reachable and unreachable students of teacher A")
+    return {"reachable": reachable[0], "blocked": blocked[0], "theirs": theirs[0]}
+
+
+def _form(html: str, action: str) -> dict:
+    start = html.index(f'action="{action}"')
+    form = html[start : html.index("</form>", start)]
+    fields = dict(re.findall(r'name="(csrf|enrolment_id|token|course_week)" value="([^"]*)"', form))
+    text = re.search(r"<textarea[^>]*>(.*?)</textarea>", form, re.S)
+    if text:
+        fields["text"] = text.group(1)
+    return fields
+
+
+def test_contact_from_the_card_sends_once(contact_app, contacts, access, fake_bot):
+    enrolment_id, courseid, userid, _, chat_id = contacts["reachable"]
+    client = contact_app(access["a"])
+    page = client.get(f"/students/{userid}")
+    assert page.status_code == 200
+    form = _form(page.text, f"/students/{userid}/contact")
+    assert form["enrolment_id"] == enrolment_id and form["token"] and form["text"].strip()
+    form["text"] = "Hello from the card test"
+    before = len(fake_bot.delivered)
+    first = client.post(f"/students/{userid}/contact", data=form, follow_redirects=False)
+    assert first.status_code == 303 and "done=sent" in first.headers["location"]
+    again = client.post(f"/students/{userid}/contact", data=form, follow_redirects=False)
+    assert "done=duplicate" in again.headers["location"]
+    # a second curator with the same (stale) form: still one message
+    other = contact_app(access["a"])
+    form_b = {**form, "csrf": other.get("/api/v1/session").json()["csrf"]}
+    dup = other.post(f"/students/{userid}/contact", data=form_b, follow_redirects=False)
+    assert "done=duplicate" in dup.headers["location"]
+    assert fake_bot.delivered[before:] == [(str(chat_id), "Hello from the card test")]
+    card = client.get(first.headers["location"]).text
+    assert "Message delivered to Telegram." in card
+    row = re.search(r'<tr data-outbox-id="manual:[^"]+">(.*?)</tr>', card, re.S).group(1)
+    assert access["a"] in row and "Hello from the card test" in row and "delivered" in row
+    # the next form has a new token
+    assert _form(card, f"/students/{userid}/contact")["token"] != form["token"]
+
+
+def test_contact_api_same_rules(contact_app, contacts, access, fake_bot):
+    enrolment_id, courseid, userid, _, chat_id = contacts["reachable"]
+    client = contact_app(access["a"])
+    csrf = client.get("/api/v1/session").json()["csrf"]
+    draft = client.get(f"/api/v1/students/{userid}/contact", params={"enrolment_id": enrolment_id})
+    assert draft.status_code == 200 and draft.json()["draft"]["can_send"] is True
+    body = {
+        "enrolment_id": enrolment_id,
+        "text": "API hello",
+        "token": draft.json()["draft"]["token"],
+    }
+    url = f"/api/v1/students/{userid}/contact"
+    assert client.post(url, json=body).status_code == 403  # no CSRF header
+    before = len(fake_bot.delivered)
+    sent = client.post(url, json=body, headers={"X-CSRF-Token": csrf}).json()
+    assert sent["status"] == "sent" and sent["delivered"] and sent["sent_by"] == access["a"]
+    dup = client.post(url, json=body, headers={"X-CSRF-Token": csrf}).json()
+    assert dup["status"] == "duplicate"
+    assert fake_bot.delivered[before:] == [(str(chat_id), "API hello")]
+
+
+def test_contact_refused_without_chat(contact_app, contacts, access, fake_bot):
+    enrolment_id, _, userid, _, _ = contacts["blocked"]
+    client = contact_app(access["a"])
+    page = client.get(f"/students/{userid}").text
+    start = page.index(f'value="{enrolment_id}"')
+    form_html = page[start : page.index("</form>", start)]
+    assert '<button type="submit" class="send" disabled>' in form_html
+    assert "Cannot send:" in form_html
+    csrf = client.get("/api/v1/session").json()["csrf"]
+    before = len(fake_bot.delivered)
+    answer = client.post(
+        f"/api/v1/students/{userid}/contact",
+        json={"enrolment_id": enrolment_id, "text": "hi", "token": "1"},
+        headers={"X-CSRF-Token": csrf},
+    ).json()
+    assert answer["status"] == "refused" and len(fake_bot.delivered) == before
+
+
+def test_feedback_is_stored_and_shown(contact_app, contacts, access, live_warehouse):
+    import duckdb
+
+    enrolment_id, _, userid, _, _ = contacts["reachable"]
+    client = contact_app(access["a"])
+    page = client.get(f"/students/{userid}").text
+    form = _form(page, f"/students/{userid}/feedback")
+    assert (
+        client.post(f"/students/{userid}/feedback", data={**form, "value": "bogus"}).status_code
+        == 400
+    )
+    done = client.post(
+        f"/students/{userid}/feedback", data={**form, "value": "useful"}, follow_redirects=False
+    )
+    assert done.status_code == 303
+    card = client.get(done.headers["location"]).text
+    assert "Feedback recorded." in card
+    assert re.search(rf"<strong>useful</strong> by {re.escape(access['a'])} at", card)
+    csrf = client.get("/api/v1/session").json()["csrf"]
+    api = client.post(
+        f"/api/v1/students/{userid}/feedback",
+        json={"enrolment_id": enrolment_id, "value": "incorrectly_flagged"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert api.status_code == 200 and api.json()["given_by"] == access["a"]
+    with duckdb.connect(str(live_warehouse), read_only=True) as con:
+        stored = con.execute(
+            "select value, given_by from notifications.prediction_feedback "
+            "where enrolment_id = ? order by given_at",
+            [enrolment_id],
+        ).fetchall()
+    assert stored == [("useful", access["a"]), ("incorrectly_flagged", access["a"])]
+
+
+def test_contact_and_feedback_of_another_course_are_not_found(contact_app, contacts, access):
+    enrolment_id, courseid, userid, _, _ = contacts["theirs"]
+    client = contact_app(access["a"])
+    csrf = client.get("/api/v1/session").json()["csrf"]
+    missing = client.post(
+        f"/students/{MISSING}/contact",
+        data={"csrf": csrf, "enrolment_id": "x", "token": "1", "text": "hi"},
+    )
+    for response in (
+        client.post(
+            f"/students/{userid}/contact",
+            data={"csrf": csrf, "enrolment_id": enrolment_id, "token": "1", "text": "hi"},
+        ),
+        client.post(
+            f"/students/{userid}/feedback",
+            data={"csrf": csrf, "enrolment_id": enrolment_id, "value": "useful"},
+        ),
+    ):
+        assert response.status_code == 404 and response.text == missing.text
+    api_missing = client.post(
+        f"/api/v1/students/{MISSING}/feedback",
+        json={"enrolment_id": "x", "value": "useful"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    for response in (
+        client.post(
+            f"/api/v1/students/{userid}/contact",
+            json={"enrolment_id": enrolment_id, "text": "hi", "token": "1"},
+            headers={"X-CSRF-Token": csrf},
+        ),
+        client.post(
+            f"/api/v1/students/{userid}/feedback",
+            json={"enrolment_id": enrolment_id, "value": "useful"},
+            headers={"X-CSRF-Token": csrf},
+        ),
+        client.get(f"/api/v1/students/{userid}/contact", params={"enrolment_id": enrolment_id}),
+    ):
+        assert response.status_code == 404 and response.json() == api_missing.json()
+
+
+def test_contact_form_needs_csrf(contact_app, contacts, access, fake_bot):
+    enrolment_id, _, userid, _, _ = contacts["reachable"]
+    client = contact_app(access["a"])
+    before = len(fake_bot.delivered)
+    for path, data in (
+        ("contact", {"enrolment_id": enrolment_id, "token": "99", "text": "x"}),
+        ("feedback", {"enrolment_id": enrolment_id, "value": "useful"}),
+    ):
+        assert client.post(f"/students/{userid}/{path}", data=data).status_code == 403
+        assert (
+            client.post(f"/students/{userid}/{path}", data={**data, "csrf": "forged"}).status_code
+            == 403
+        )
+    assert len(fake_bot.delivered) == before
+
+
+def test_course_page_shows_outreach_outcomes_with_the_caveat(client_a, access, tiny_build):
+    page = client_a.get(f"/courses/{access['a_course']}").text
+    assert "An observational comparison, not proof of effect." in page
+    expected = tiny_build.query(
+        "select contact_group, n_transitions from marts.mart_outreach_outcome_summary "
+        f"where scope = 'course' and courseid = {access['a_course']}"
+    )
+    for group, n in expected:
+        row = re.search(
+            rf'<tr data-scope="course" data-group="{group}">(.*?)</tr>', page, re.S
+        ).group(1)
+        assert f'<td class="n">{n}</td>' in row
+    assert 'data-scope="site"' in page

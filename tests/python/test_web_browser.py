@@ -187,3 +187,98 @@ def test_teacher_journey_in_a_real_browser(server, browser, teachers, web_build)
     assert page.get_by_role("heading", name="Not found").is_visible()
     page.screenshot(path=str(ARTIFACTS / "4-other-teacher-refused.png"), full_page=True)
     context.close()
+
+
+# --------------------------------------------------------------------------- contact (#19)
+
+BOT_TOKEN = "777001:WEB-browser_token_abcdefgh"
+
+
+@pytest.fixture(scope="module")
+def contact_server(web_published, tiny_build, tmp_path_factory):
+    """The app with a live warehouse (a copy of the tiny build) and the local fake Bot API."""
+    import shutil
+
+    import uvicorn
+
+    from early_warning.notify import BotApi
+    from early_warning.notify.fake_api import FakeBotApi
+    from early_warning.web.app import create_app
+    from early_warning.web.config import WebSettings
+
+    live = tmp_path_factory.mktemp("browser_live") / Path(tiny_build.duckdb_path).name
+    shutil.copyfile(tiny_build.duckdb_path, live)
+    settings = WebSettings.from_env(
+        environ={
+            "EW_TARGET": "duckdb",
+            "EW_WEB_DUCKDB_PATH": str(web_published),
+            "EW_WEB_WAREHOUSE_PATH": str(live),
+        }
+    )
+    with FakeBotApi(BOT_TOKEN) as fake, socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        probe.close()
+        app = create_app(settings, bot_api=BotApi(BOT_TOKEN, fake.base_url))
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+        )
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not server.started:
+            assert time.monotonic() < deadline, "the app did not start"
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}", fake
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_contact_and_feedback_in_a_real_browser(contact_server, browser, tiny_build):
+    """A worsened student's card: send once (double click, reload, a second browser
+    session: one message at the fake Bot API), see it delivered; leave feedback, see it."""
+    base, fake = contact_server
+    rows = tiny_build.query(
+        "select access.username, contact.userid, contact.courseid, contact.chat_id "
+        "from marts.mart_student_contact as contact "
+        "inner join marts.mart_student_current as cur on cur.enrolment_id = contact.enrolment_id "
+        "inner join marts.mart_course_access as access on access.courseid = contact.courseid "
+        "where contact.can_contact and cur.change_direction = 'worsened' "
+        "order by access.username, contact.userid limit 1"
+    )
+    if not rows:
+        pytest.fail("the tiny site needs a worsened student with a Telegram chat")
+    teacher, userid, courseid, chat_id = rows[0]
+    text = "Hello from the browser test: the next deadline is close."
+    contexts = [browser.new_context(viewport={"width": 1280, "height": 1000}) for _ in range(2)]
+    pages = [c.new_page() for c in contexts]
+    for page in pages:
+        _sign_in(page, base, teacher)
+        page.goto(f"{base}/students/{userid}")
+    first, second = pages
+    form = first.locator(f"#contact-{courseid} form.contact-form")
+    form.locator("textarea").fill(text)
+    second.locator(f"#contact-{courseid} form.contact-form textarea").fill(text)
+    # double click: the second submit rides the same token
+    form.locator("button.send").dblclick()
+    first.wait_for_url("**done=**")
+    # reload of the result page and a second session's (now stale) form
+    first.reload()
+    second.locator(f"#contact-{courseid} form.contact-form button.send").click()
+    second.wait_for_url("**done=duplicate**")
+    assert "already submitted" in second.inner_text(f"#contact-{courseid}") or (
+        "was sent once" in second.inner_text(f"#contact-{courseid}")
+    )
+    assert fake.delivered_count(str(chat_id), text) == 1
+    block = first.locator(f"#contact-{courseid}")
+    row = block.locator("table.sent-messages tr[data-outbox-id^='manual:']").first
+    assert teacher in row.inner_text() and "delivered" in row.inner_text()
+    first.screenshot(path=str(ARTIFACTS / "card-contact-sent.png"), full_page=True)
+
+    block.locator("form.feedback-form button.feedback-useful").click()
+    first.wait_for_url("**done=feedback**")
+    given = first.locator(f"#contact-{courseid} ul.feedback-given").inner_text()
+    assert "useful" in given and teacher in given
+    first.locator(f"#contact-{courseid}").screenshot(path=str(ARTIFACTS / "card-feedback.png"))
+    for context in contexts:
+        context.close()

@@ -331,3 +331,73 @@ def test_pages_keep_answering_while_dbt_rebuilds_the_tables(web_pg, teachers):
     # the views were dropped for a while (dbt's CASCADE): those pages said so
     assert 0 < stale < len(statuses)
     assert 'id="stale"' not in client.get(f"/courses/{teachers['a_course']}").text
+
+
+def test_contact_and_feedback_only_for_own_courses(web_pg, teachers):
+    """Issue 19: a teacher cannot send to, nor give feedback on, a student of a course that
+    is not theirs: the app answers as for a missing student, and the database refuses
+    the teacher role any write of the delivery log and the feedback table."""
+    import psycopg2
+
+    con = _connect()
+    try:
+        with con.cursor() as cur:
+            cur.execute(
+                f"select enrolment_id, userid from {PG_SCHEMA}_marts.mart_student_current "
+                "where courseid = %s order by enrolment_id limit 1",
+                (teachers["b_course"],),
+            )
+            enrolment_id, userid = cur.fetchone()
+    finally:
+        con.close()
+    client = _client(_app_settings())
+    assert _sign_in(client, f"{PREFIX}{teachers['a']}").status_code == 303
+    csrf = client.get("/api/v1/session").json()["csrf"]
+    headers = {"X-CSRF-Token": csrf}
+    for path, form, body in (
+        ("contact", {"token": "1", "text": "hi"}, {"token": "1", "text": "hi"}),
+        ("feedback", {"value": "useful"}, {"value": "useful"}),
+    ):
+        page = client.post(
+            f"/students/{userid}/{path}", data={"csrf": csrf, "enrolment_id": enrolment_id, **form}
+        )
+        missing = client.post(
+            f"/students/{MISSING}/{path}", data={"csrf": csrf, "enrolment_id": "x", **form}
+        )
+        assert page.status_code == missing.status_code == 404 and page.text == missing.text
+        api = client.post(
+            f"/api/v1/students/{userid}/{path}",
+            json={"enrolment_id": enrolment_id, **body},
+            headers=headers,
+        )
+        assert api.status_code == 404
+    # the card and the course page still answer (contact and feedback shown as unavailable)
+    assert client.get(f"/courses/{teachers['a_course']}").status_code == 200
+    # the database: the teacher role may not write the delivery log or the feedback
+    from early_warning.notify import DeliveryStore
+    from early_warning.notify.feedback import ensure_feedback_table
+
+    store = DeliveryStore.open_postgres(
+        _settings(EW_PG_DATABASE=DATABASE),
+        marts_schema=f"{PG_SCHEMA}_marts",
+        log_schema=f"{PG_SCHEMA}_notifications",
+    )
+    try:
+        store.ensure_log()
+        ensure_feedback_table(store)
+    finally:
+        store.close()
+    con = _connect()
+    try:
+        with con.cursor() as cur:
+            cur.execute(f'set role "{PREFIX}{teachers["a"]}"')
+            for table, column in (
+                ("notification_deliveries", "outbox_id"),
+                ("prediction_feedback", "feedback_id"),
+            ):
+                with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                    cur.execute(
+                        f"insert into {PG_SCHEMA}_notifications.{table} ({column}) values ('x')"
+                    )
+    finally:
+        con.close()
