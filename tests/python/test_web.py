@@ -404,13 +404,13 @@ BOT_TOKEN = "777000:WEB-contact_token_abcdefgh"
 
 
 @pytest.fixture(scope="module")
-def live_warehouse(tiny_build, tmp_path_factory) -> Path:
+def live_warehouse(web_build, tmp_path_factory) -> Path:
     """A writable copy of the tiny build: the 'live' warehouse the app writes manual
     messages and feedback to (the session's build stays untouched for other tests)."""
     import shutil
 
-    target = tmp_path_factory.mktemp("web_live") / Path(tiny_build.duckdb_path).name
-    shutil.copyfile(tiny_build.duckdb_path, target)
+    target = tmp_path_factory.mktemp("web_live") / Path(web_build.duckdb_path).name
+    shutil.copyfile(web_build.duckdb_path, target)
     return target
 
 
@@ -442,9 +442,9 @@ def contact_app(web_published, live_warehouse, fake_bot):
 
 
 @pytest.fixture(scope="module")
-def contacts(tiny_build, access) -> dict:
+def contacts(web_build, access) -> dict:
     """Teacher A's students with and without a Telegram chat, and one of B's course."""
-    rows = tiny_build.query(
+    rows = web_build.query(
         "select enrolment_id, courseid, userid, can_contact, chat_id "
         "from marts.mart_student_contact order by enrolment_id"
     )
@@ -623,10 +623,10 @@ def test_contact_form_needs_csrf(contact_app, contacts, access, fake_bot):
     assert len(fake_bot.delivered) == before
 
 
-def test_course_page_shows_outreach_outcomes_with_the_caveat(client_a, access, tiny_build):
+def test_course_page_shows_outreach_outcomes_with_the_caveat(client_a, access, web_build):
     page = client_a.get(f"/courses/{access['a_course']}").text
     assert "An observational comparison, not proof of effect." in page
-    expected = tiny_build.query(
+    expected = web_build.query(
         "select contact_group, n_transitions from marts.mart_outreach_outcome_summary "
         f"where scope = 'course' and courseid = {access['a_course']}"
     )

@@ -195,7 +195,7 @@ BOT_TOKEN = "777001:WEB-browser_token_abcdefgh"
 
 
 @pytest.fixture(scope="module")
-def contact_server(web_published, tiny_build, tmp_path_factory):
+def contact_server(web_published, web_build, tmp_path_factory):
     """The app with a live warehouse (a copy of the tiny build) and the local fake Bot API."""
     import shutil
 
@@ -206,8 +206,8 @@ def contact_server(web_published, tiny_build, tmp_path_factory):
     from early_warning.web.app import create_app
     from early_warning.web.config import WebSettings
 
-    live = tmp_path_factory.mktemp("browser_live") / Path(tiny_build.duckdb_path).name
-    shutil.copyfile(tiny_build.duckdb_path, live)
+    live = tmp_path_factory.mktemp("browser_live") / Path(web_build.duckdb_path).name
+    shutil.copyfile(web_build.duckdb_path, live)
     settings = WebSettings.from_env(
         environ={
             "EW_TARGET": "duckdb",
@@ -234,11 +234,11 @@ def contact_server(web_published, tiny_build, tmp_path_factory):
         thread.join(timeout=10)
 
 
-def test_contact_and_feedback_in_a_real_browser(contact_server, browser, tiny_build):
+def test_contact_and_feedback_in_a_real_browser(contact_server, browser, web_build):
     """A worsened student's card: send once (double click, reload, a second browser
     session: one message at the fake Bot API), see it delivered; leave feedback, see it."""
     base, fake = contact_server
-    rows = tiny_build.query(
+    rows = web_build.query(
         "select access.username, contact.userid, contact.courseid, contact.chat_id "
         "from marts.mart_student_contact as contact "
         "inner join marts.mart_student_current as cur on cur.enrolment_id = contact.enrolment_id "
